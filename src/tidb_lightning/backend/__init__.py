@@ -1,0 +1,1 @@
+"""Backends: where encoded rows go.  Only the logical `tidb` backend exists so far."""

@@ -1,0 +1,121 @@
+"""The logical `tidb` backend: rows go out as multi-row INSERT / REPLACE / INSERT IGNORE.
+
+One :class:`TiDBWriter` per worker thread owns one connection (charset binary, the task's
+sql_mode).  Statements are built from a head and the VALUES text, never by re-quoting values
+that are already SQL literals.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+import pymysql
+
+from tidb_lightning.backend import db
+from tidb_lightning.errors import DataError, TargetError
+from tidb_lightning.parse.schema import quote_ident
+
+log = logging.getLogger(__name__)
+
+VERBS = {"replace": b"REPLACE INTO ", "ignore": b"INSERT IGNORE INTO ", "error": b"INSERT INTO "}
+_INFO = re.compile(rb"Records:\s*(\d+)\s+Duplicates:\s*(\d+)\s+Warnings:\s*(\d+)")
+MAX_RETRIES = 3
+
+
+@dataclass
+class WriteResult:
+    rows: int
+    duplicates: int
+    warnings: int
+
+
+class TiDBBackend:
+    """Factory of writers; holds what every writer shares (verb, packet limit)."""
+
+    def __init__(self, tidb, on_duplicate: str) -> None:
+        self.tidb = tidb
+        self.verb = VERBS[on_duplicate]
+        self.on_duplicate = on_duplicate
+        self.max_packet = int(tidb.max_allowed_packet or 0)
+
+    def resolve_max_packet(self, conn) -> int:
+        """`tidb.max-allowed-packet`, capped by the server's own limit (0 = the server's)."""
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@max_allowed_packet")
+            server = int(cur.fetchone()[0])
+        self.max_packet = min(self.max_packet, server) if self.max_packet else server
+        return self.max_packet
+
+    def writer(self) -> "TiDBWriter":
+        return TiDBWriter(self)
+
+
+def statement_head(verb: bytes, qualified: str, columns) -> bytes:
+    cols = b"" if columns is None else b" (" + ",".join(quote_ident(c) for c in columns).encode() + b")"
+    return verb + qualified.encode() + cols + b" VALUES "
+
+
+class TiDBWriter:
+    """Sends batches on one connection.  Not thread-safe: one per worker."""
+
+    def __init__(self, backend: TiDBBackend) -> None:
+        self.backend = backend
+        self.conn = None
+
+    def _connection(self):
+        if self.conn is None:
+            self.conn = db.connect(self.backend.tidb, binary=True)
+        return self.conn
+
+    def write(self, qualified: str, columns, values: bytes, where: str) -> WriteResult:
+        """Run one statement; `where` (file and offset) goes into every error message.
+
+        Transient errors (deadlock, lock wait timeout) are retried with backoff; a lost
+        connection is *not* retried blindly, because the statement may have committed.
+        """
+        sql = statement_head(self.backend.verb, qualified, columns) + values
+        if len(sql) > self.backend.max_packet > 0:
+            raise DataError(f"{where}: one row of values is {len(sql)} bytes, larger than "
+                            f"max-allowed-packet ({self.backend.max_packet}); raise "
+                            f"`tidb.max-allowed-packet` and the server's max_allowed_packet")
+        for attempt in range(MAX_RETRIES + 1):
+            conn = self._connection()
+            try:
+                conn.query(sql)
+                return self._result(conn)
+            except pymysql.err.MySQLError as e:
+                code = db.error_code(e)
+                if code == 1062:
+                    raise DataError(f"{where}: duplicate key for {qualified} (on-duplicate = "
+                                    f"\"error\"): {e.args[1]}") from None
+                if code in (1213, 1205) and attempt < MAX_RETRIES:
+                    delay = 0.5 * 2 ** attempt
+                    log.warning("%s: transient error, retrying in %.1fs: %s", where, delay, e)
+                    time.sleep(delay)
+                    continue
+                if code in db.CONNECTION_LOST_CODES or isinstance(e, pymysql.err.InterfaceError):
+                    self.close()
+                err = db.classify(e, f"{where}: writing to {qualified} failed")
+                if not err.retryable and code not in (0,) and code < 2000:
+                    raise DataError(str(err)) from None
+                raise err from None
+        raise TargetError(f"{where}: giving up after {MAX_RETRIES} retries")  # pragma: no cover
+
+    @staticmethod
+    def _result(conn) -> WriteResult:
+        res = conn._result
+        warnings = res.warning_count or 0
+        m = _INFO.search(res.message or b"")
+        if m:
+            return WriteResult(int(m.group(1)), int(m.group(2)), warnings)
+        return WriteResult(res.affected_rows or 0, 0, warnings)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:  # already broken: nothing to release
+                pass
+            self.conn = None

@@ -1,0 +1,88 @@
+"""`tidb-lightning`: argv -> Config -> Importer.run(); errors -> exit codes.  No SQL here.
+
+Exit codes as upstream: 0 success (last line `tidb lightning exit`), 1 import error
+(`tidb lightning encountered error: ...` on stderr), 2 bad flags or config.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+from tidb_lightning import __version__
+from tidb_lightning import log as llog
+from tidb_lightning.config import parse_cli
+from tidb_lightning.errors import ConfigError, LightningError
+
+log = logging.getLogger("tidb_lightning.cli")
+
+
+def version_text() -> str:
+    return f"Release Version: v{__version__}\nGit Commit Hash: None\nPython implementation of TiDB Lightning"
+
+
+def _print_summary(progress) -> None:
+    if not progress.tables:
+        print("no tables to import")
+        return
+    width = max(len(k) for k in progress.tables)
+    print(f"{'table':<{width}}  {'rows':>12}  {'bytes':>14}  {'dups':>6}  {'warnings':>8}")
+    for key, t in progress.tables.items():
+        print(f"{key:<{width}}  {t.rows:>12}  {t.bytes:>14}  {t.duplicates:>6}  {t.warnings:>8}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = parse_cli(argv)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.version:
+        print(version_text())
+        return 0
+    cfg = args.config
+    handler = llog.setup(cfg.lightning.level, cfg.lightning.file)
+    if cfg.lightning.file != "-":
+        print(f"Verbose debug logs will be written to {cfg.lightning.file}", flush=True)
+    from tidb_lightning.restore.controller import Importer  # after logging is set up
+
+    log.info("Welcome to TiDB-Lightning (Python) v%s", __version__)
+    log.info("config: %s", cfg.redacted())
+    importer = Importer(cfg)
+    previous = {}
+
+    def on_signal(signum, _frame):
+        importer.stop(f"received signal {signal.Signals(signum).name}")
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        try:
+            previous[sig] = signal.signal(sig, on_signal)
+        except ValueError:  # not the main thread (e.g. embedded use): no handlers
+            break
+    try:
+        progress = importer.run()
+    except ConfigError as e:
+        log.error("tidb lightning encountered error: %s", e)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except LightningError as e:
+        log.error("tidb lightning encountered error: %s", e)
+        print(f"tidb lightning encountered error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - a bug must still end with a one-line cause
+        log.exception("tidb lightning encountered error: %s", e)
+        print(f"tidb lightning encountered error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        for sig, handler_fn in previous.items():
+            signal.signal(sig, handler_fn)
+    _print_summary(progress)
+    log.info("tidb lightning exit")
+    handler.flush()
+    print("tidb lightning exit")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Encoders: parsed source values -> what the backend sends."""

@@ -1,0 +1,258 @@
+"""Streaming scanner for SQL dumps (mydumper / Dumpling / mysqldump data files).
+
+The dump already holds SQL literals, so we never parse individual values: the scanner only
+finds statement heads (``INSERT INTO `t` (cols) VALUES``) and the extent of their row tuples,
+and hands the tuples' *text* on untouched.  All scanning is done by compiled ``re`` patterns
+(C code); Python runs once per batch, not per value.  See ``../../bench`` for why.
+
+Memory stays bounded: the buffer holds at most one batch (``max_batch_bytes``) plus one
+read block, and one row longer than ``max_row_size`` is an error rather than an OOM.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from tidb_lightning.errors import DataSyntaxError
+
+_WS = rb"\s*+"
+_IDENT = rb"(?:`(?:[^`]|``)*+`|\"(?:[^\"\\]|\\.|\"\")*+\"|[^\s,;()'\"`.]++)"
+
+
+def _string(quote: bytes, backslash: bool) -> bytes:
+    q = re.escape(quote)
+    if backslash:
+        return rb"%s(?:[^%s\\]++|\\.|%s%s)*+%s" % (q, q, q, q, q)
+    return rb"%s(?:[^%s]++|%s%s)*+%s" % (q, q, q, q, q)
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    """Compiled patterns for one `NO_BACKSLASH_ESCAPES` setting."""
+
+    skip: re.Pattern[bytes]  # comments must be complete: the buffer may end inside one
+    skip_eof: re.Pattern[bytes]
+    header: re.Pattern[bytes]
+    other: re.Pattern[bytes]
+    rows: re.Pattern[bytes]
+    row: re.Pattern[bytes]
+    row_prefix: re.Pattern[bytes]
+
+
+def _grammar(backslash: bool) -> _Grammar:
+    strings = _string(b"'", backslash) + b"|" + _string(b'"', backslash)
+    atom = rb"[^'\"()]++|" + strings
+    inner = rb"\((?:" + atom + rb")*+\)"
+    tuple_ = rb"\((?:" + atom + b"|" + inner + rb")*+\)"
+    flags = re.DOTALL | re.IGNORECASE
+    return _Grammar(
+        # whitespace, `;`, and comments: /* */ (incl. /*!40101 ... */), -- and # to end of line
+        skip=re.compile(rb"(?:\s++|;|/\*.*?\*/|--(?:[ \t][^\n]*+)?\n|#[^\n]*+\n)*+", flags),
+        skip_eof=re.compile(rb"(?:\s++|;|/\*.*?\*/|--(?:[ \t][^\n]*+)?(?:\n|\Z)|#[^\n]*+(?:\n|\Z))*+",
+                            flags),
+        header=re.compile(
+            rb"(INSERT|REPLACE)((?:\s++(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*+)"
+            rb"(?:\s++INTO)?" + _WS + rb"(" + _IDENT + rb"(?:" + _WS + rb"\." + _WS + _IDENT + rb")?)"
+            + _WS + rb"(\(" + _WS + rb"(" + _IDENT + rb"(?:" + _WS + b"," + _WS + _IDENT + rb")*+)?"
+            + _WS + rb"\))?" + _WS + rb"VALUES?" + _WS, flags),
+        other=re.compile(
+            rb"(?:SET|USE|LOCK\s|UNLOCK\s|BEGIN|COMMIT|START\s++TRANSACTION)(?:[^'\";]++|" + strings
+            + rb")*+;", flags),
+        rows=re.compile(tuple_ + rb"(?:" + _WS + b"," + _WS + tuple_ + rb")*+", flags),
+        row=re.compile(tuple_, flags),
+        row_prefix=re.compile(rb"\((?:" + atom + b"|" + inner + rb")*+", flags),
+    )
+
+
+_GRAMMARS = {True: _grammar(True), False: _grammar(False)}
+_IDENT_RE = re.compile(_IDENT, re.DOTALL)
+_FOLLOW = re.compile(rb"[ \t\r\n\x0b\x0c]*+(.?)", re.DOTALL)
+
+
+def unquote_ident(raw: bytes) -> str:
+    """`a``b` -> a`b ;  "x" -> x ;  plain -> plain.  Decoded as UTF-8."""
+    if raw[:1] == b"`":
+        raw = raw[1:-1].replace(b"``", b"`")
+    elif raw[:1] == b'"':
+        raw = raw[1:-1].replace(b'""', b'"')
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
+@dataclass(frozen=True)
+class ValuesBatch:
+    """Row tuples of one or more consecutive statements that share a column list.
+
+    ``values`` is the dump's own text ``(...),(...)``, ready to follow ``VALUES``.
+    ``columns`` is the statement's column list (``None`` when it had none).
+    ``end_offset`` is the absolute offset just past the last tuple taken.
+    """
+
+    columns: tuple[str, ...] | None
+    values: bytes
+    start_offset: int
+    end_offset: int
+
+
+class SQLDumpParser:
+    """Yields :class:`ValuesBatch` es from an SQL data file, one pass, bounded memory.
+
+    ``stream`` must be positioned at ``start``; ``path`` is only used in messages.
+    Not thread-safe; one parser per chunk.
+    """
+
+    def __init__(self, stream: BinaryIO, path: str, *, start: int = 0, block_size: int = 64 * 1024,
+                 backslash_escapes: bool = True, max_batch_bytes: int = 1 << 20,
+                 max_row_size: int = 256 << 20) -> None:
+        self._stream = stream
+        self.path = path
+        self._g = _GRAMMARS[backslash_escapes]
+        self._block = max(block_size, 1)
+        self._max_batch = max_batch_bytes
+        self._max_row = max_row_size
+        self._buf = b""
+        self._base = start  # absolute offset of _buf[0]
+        self._pos = 0
+        self._eof = False
+
+    # ------------------------------------------------------------------ buffer
+    def _fill(self) -> bool:
+        """Drop consumed bytes and read more (at least as much as is buffered, so retries on
+        long tokens stay linear).  Returns False at EOF."""
+        if self._eof:
+            return False
+        if self._pos:
+            self._buf = self._buf[self._pos:]
+            self._base += self._pos
+            self._pos = 0
+        if len(self._buf) > self._max_row + self._max_batch:
+            raise DataSyntaxError(self.path, self._base, f"a statement row is larger than "
+                                  f"{self._max_row} bytes; is a string literal unterminated?")
+        data = self._stream.read(max(self._block, len(self._buf)))
+        if not data:
+            self._eof = True
+            return False
+        self._buf += data
+        return True
+
+    def _error(self, offset: int, message: str) -> DataSyntaxError:
+        return DataSyntaxError(self.path, self._base + offset, message)
+
+    def _skip(self) -> None:
+        """Skip whitespace, `;` and comments.  A comment cut by the buffer end is left for
+        the caller, which reads more and calls again."""
+        while True:
+            skip = self._g.skip_eof if self._eof else self._g.skip
+            self._pos = skip.match(self._buf, self._pos).end()
+            if len(self._buf) - self._pos >= 2 or not self._fill():
+                return
+
+    def _next_char(self) -> bytes:
+        """Skip ASCII whitespace (reading more if needed); return the next byte or b"" at EOF."""
+        while True:
+            m = _FOLLOW.match(self._buf, self._pos)
+            self._pos = m.start(1)
+            if m.group(1) or not self._fill():
+                return m.group(1)
+
+    # ------------------------------------------------------------------ parsing
+    def _statement_head(self) -> tuple[tuple[str, ...] | None] | None:
+        """At a statement start: consume it if it is not an INSERT; return the INSERT's
+        column list (wrapped in a 1-tuple) once its head is consumed, or None at EOF."""
+        while True:
+            self._skip()
+            if self._pos >= len(self._buf) and not self._fill():
+                return None
+            m = self._g.header.match(self._buf, self._pos)
+            if m and (m.end() < len(self._buf) or self._eof):
+                self._pos = m.end()
+                if m.group(4) is None:
+                    return (None,)
+                cols = m.group(5) or b""
+                return (tuple(unquote_ident(c) for c in _IDENT_RE.findall(cols)),)
+            o = self._g.other.match(self._buf, self._pos)
+            if o:
+                self._pos = o.end()
+                continue
+            if self._fill():
+                continue
+            word = self._buf[self._pos:self._pos + 40].split(b"\n")[0].decode("utf-8", "replace")
+            raise self._error(self._pos, f"expected an INSERT or REPLACE statement, found {word!r}"
+                              if m is None and not self._looks_like_head()
+                              else f"premature end of file in statement starting {word!r}")
+
+    def _looks_like_head(self) -> bool:
+        return re.match(rb"(?i)(INSERT|REPLACE)\b", self._buf[self._pos:self._pos + 8]) is not None
+
+    def _diagnose_row(self) -> DataSyntaxError:
+        """The buffer (at EOF) holds a row start that does not parse: say why."""
+        pos = self._pos
+        if self._buf[pos:pos + 1] != b"(":
+            found = self._buf[pos:pos + 20].decode("utf-8", "replace") or "end of file"
+            return self._error(pos, f"expected '(' starting a row of values, found {found!r}")
+        m = self._g.row_prefix.match(self._buf, pos)
+        stop = m.end()
+        ch = self._buf[stop:stop + 1]
+        if ch in (b"'", b'"'):
+            return self._error(stop, f"unterminated string literal (opening {ch.decode()} never closed)")
+        if not ch:
+            return self._error(pos, "premature end of file: row of values not closed by ')'")
+        return self._error(stop, f"unexpected {ch.decode('utf-8', 'replace')!r} in row of values")
+
+    def batches(self) -> Iterator[ValuesBatch]:
+        parts: list[bytes] = []
+        size = 0
+        cols: tuple[str, ...] | None = None
+        start = end = 0
+
+        def flush() -> ValuesBatch:
+            nonlocal parts, size
+            b = ValuesBatch(cols, b",".join(parts), start, end)
+            parts, size = [], 0
+            return b
+
+        while (head := self._statement_head()) is not None:
+            if parts and head[0] != cols:
+                yield flush()
+            cols = head[0]
+            while True:  # the rows of this statement, over as many buffers/batches as needed
+                if self._pos >= len(self._buf) and not self._fill():
+                    raise self._error(self._pos, "premature end of file: expected a row of values")
+                limit = min(len(self._buf), self._pos + max(self._max_batch - size, 1))
+                m = self._g.rows.match(self._buf, self._pos, limit)
+                if m is None and limit < len(self._buf):  # the batch is full before this row
+                    if parts:
+                        yield flush()
+                        continue
+                    m = self._g.row.match(self._buf, self._pos)  # one row bigger than a batch
+                if m is None:
+                    if self._fill():
+                        continue
+                    raise self._diagnose_row()
+                if not parts:
+                    start = self._base + self._pos
+                parts.append(self._buf[self._pos:m.end()])
+                size += m.end() - self._pos + 1  # + the "," that joins parts
+                self._pos = m.end()
+                end = self._base + self._pos
+                ch = self._next_char()
+                if ch == b",":
+                    self._pos += 1
+                    self._next_char()
+                elif ch == b";":
+                    self._pos += 1
+                    end = self._base + self._pos
+                    break
+                elif not ch:
+                    raise self._error(self._pos, "premature end of file: statement not terminated by ';'")
+                elif ch in (b"'", b'"'):
+                    raise self._diagnose_row()
+                else:
+                    found = self._buf[self._pos:self._pos + 20].decode("utf-8", "replace")
+                    raise self._error(self._pos, f"expected ',' or ';' after a row of values, found {found!r}")
+                if size >= self._max_batch:
+                    yield flush()
+            if size >= self._max_batch:
+                yield flush()
+        if parts:
+            yield flush()

@@ -1,0 +1,1 @@
+"""Orchestration: schema, then tables (chunks in parallel), then the summary."""

@@ -1,0 +1,226 @@
+"""The import, step by step: check target -> load source -> schema -> tables -> summary.
+
+Chunks run on `region-concurrency` worker threads, each with its own connection; at most
+`table-concurrency` tables are in flight.  The first error stops every worker (fail fast)
+and is raised to the caller; a signal does the same through `stop()`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from tidb_lightning import log as llog
+from tidb_lightning.backend import db as dbconn
+from tidb_lightning.backend.tidb import TiDBBackend
+from tidb_lightning.errors import ConfigError, LightningError, SourceError, TargetError
+from tidb_lightning.parse.csv import CSVDialect
+from tidb_lightning.parse.schema import quote_ident
+from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, import_chunk
+from tidb_lightning.restore.progress import Progress, ProgressLogger
+from tidb_lightning.restore.schema import SchemaCreator
+from tidb_lightning.restore.target import TargetTable, fetch_tables
+from tidb_lightning.source.filter import TableFilter
+from tidb_lightning.source.loader import load_source
+from tidb_lightning.source.router import FileRouter
+from tidb_lightning.storage.local import LocalStorage
+
+log = logging.getLogger(__name__)
+
+
+def csv_dialect(csv) -> CSVDialect:
+    enc = lambda s: s.encode("utf-8")  # noqa: E731
+    return CSVDialect(separator=enc(csv.separator), delimiter=enc(csv.delimiter),
+                      terminator=enc(csv.terminator), header=csv.header, not_null=csv.not_null,
+                      null=tuple(enc(n) for n in csv.null), escape=enc(csv.escaped_by),
+                      trim_last_separator=csv.trim_last_separator)
+
+
+def table_filter(cfg) -> TableFilter:
+    md = cfg.mydumper
+    if cfg.black_white_list is not None:
+        return TableFilter.from_black_white_list(cfg.black_white_list, md.case_sensitive)
+    return TableFilter.parse(list(md.filter), md.case_sensitive)
+
+
+@dataclass
+class _Table:
+    key: str
+    chunks: deque
+    running: int = 0
+
+
+class _Scheduler:
+    """Hands chunks to workers, keeping at most `table_limit` tables in flight."""
+
+    def __init__(self, tables: list[_Table], table_limit: int) -> None:
+        self.waiting = deque(tables)
+        self.active: list[_Table] = []
+        self.limit = max(1, table_limit)
+        self.cond = threading.Condition()
+        self.stopped = False
+
+    def next(self) -> tuple[_Table, Chunk] | None:
+        with self.cond:
+            while not self.stopped:
+                for t in self.active:
+                    if t.chunks:
+                        t.running += 1
+                        return t, t.chunks.popleft()
+                if self.waiting and len(self.active) < self.limit:
+                    self.active.append(self.waiting.popleft())
+                    continue
+                if not self.waiting and not self.active:
+                    return None
+                self.cond.wait()
+            return None
+
+    def done(self, table: _Table) -> None:
+        with self.cond:
+            table.running -= 1
+            if not table.chunks and table.running == 0:
+                self.active.remove(table)
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+
+
+@dataclass
+class Importer:
+    cfg: object
+    progress: Progress = field(default_factory=Progress)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _errors: list[BaseException] = field(default_factory=list)
+
+    def stop(self, reason: str = "stopped") -> None:
+        if not self._stop.is_set():
+            log.warning("stopping the import: %s", reason)
+            self._errors.append(LightningError(f"import interrupted: {reason}"))
+        self._stop.set()
+
+    # ----------------------------------------------------------------- steps
+    def run(self) -> Progress:
+        cfg = self.cfg
+        if cfg.tikv_importer.backend != "tidb":
+            raise ConfigError(f"backend {cfg.tikv_importer.backend!r} is not built yet; use --backend tidb")
+        for msg in cfg.not_built:
+            log.warning(msg)
+        backend = TiDBBackend(cfg.tidb, cfg.tikv_importer.on_duplicate)
+        with llog.task(log, "check target"):
+            meta = dbconn.connect(cfg.tidb)
+            info = dbconn.server_info(meta)
+            max_packet = backend.resolve_max_packet(meta)
+            log.info("target server is %s %s; max-allowed-packet %d", info.kind, info.version, max_packet)
+        try:
+            storage = LocalStorage(cfg.mydumper.data_source_dir)
+            with llog.task(log, "load data source", dir=cfg.mydumper.data_source_dir):
+                router = FileRouter(cfg.mydumper.files, cfg.mydumper.default_file_rules,
+                                    cfg.mydumper.case_sensitive)
+                dbs = load_source(storage, router, table_filter(cfg), no_schema=cfg.mydumper.no_schema)
+            targets = self._schema(meta, storage, dbs)
+            self._import_tables(storage, dbs, targets, backend, max_packet)
+        finally:
+            meta.close()
+        return self.progress
+
+    def _schema(self, meta, storage, dbs) -> dict[tuple[str, str], TargetTable]:
+        cfg = self.cfg
+        views = [v for d in dbs for v in d.views]
+        if not cfg.mydumper.no_schema:
+            with llog.task(log, "restore schema"):
+                creator = SchemaCreator(meta, storage, cfg.mydumper.character_set)
+                for d in dbs:
+                    creator.create_database(d)
+                view_names = {(v.schema, v.name) for v in views}
+                for d in dbs:
+                    for t in d.tables:
+                        if t.schema_file and (t.schema, t.name) not in view_names:
+                            creator.create_table(t.schema, t.name, t.schema_file)
+                creator.create_views(views)
+        targets: dict[tuple[str, str], TargetTable] = {}
+        for d in dbs:
+            for name, t in fetch_tables(meta, d.name).items():
+                targets[(d.name, name)] = t
+        return targets
+
+    def _import_tables(self, storage, dbs, targets, backend, max_packet: int) -> None:
+        cfg = self.cfg
+        view_names = {(v.schema, v.name) for d in dbs for v in d.views}
+        tables: list[_Table] = []
+        missing = []
+        for d in dbs:
+            for t in d.tables:
+                if (t.schema, t.name) in view_names or not t.data_files:
+                    continue
+                target = targets.get((t.schema, t.name))
+                if target is None:
+                    missing.append(f"`{t.schema}`.`{t.name}`")
+                    continue
+                key = f"{quote_ident(t.schema)}.{quote_ident(t.name)}"
+                chunks = deque(Chunk(key, target, f.path, storage.describe(f.path), f.type,
+                                     f.compression, f.size) for f in t.data_files)
+                tables.append(_Table(key, chunks))
+                self.progress.add_table(key, sum(f.size for f in t.data_files), len(chunks))
+        if missing:
+            hint = ("they must exist on the target when `mydumper.no-schema` is set"
+                    if cfg.mydumper.no_schema else "their schema files did not create them")
+            raise TargetError(f"tables not found on the target: {', '.join(missing)}; {hint}")
+        batch = min(cfg.tikv_importer.logical_import_batch_size, max(max_packet - 4096, 1024))
+        settings = ChunkSettings(
+            read_block_size=cfg.mydumper.read_block_size, batch_bytes=batch,
+            batch_rows=cfg.tikv_importer.logical_import_batch_rows,
+            backslash_escapes="NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper(),
+            csv_dialect=csv_dialect(cfg.mydumper.csv),
+            csv_header_match=cfg.mydumper.csv.header_schema_match,
+            max_row_size=max(max_packet, 1 << 20))
+        workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
+        sched = _Scheduler(tables, cfg.lightning.table_concurrency)
+        reporter = ProgressLogger(self.progress, cfg.cron.log_progress)
+        reporter.start()
+        threads = [threading.Thread(target=self._worker, args=(sched, storage, settings, backend),
+                                    name=f"region-{i}") for i in range(workers)]
+        try:
+            with llog.task(log, "restore all tables data", tables=len(tables), workers=workers):
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    while th.is_alive():
+                        th.join(0.2)
+                        if self._stop.is_set():
+                            sched.stop()
+                if self._errors:
+                    raise self._errors[0]
+        finally:
+            reporter.stop()
+            log.info(self.progress.line())
+
+    def _worker(self, sched: _Scheduler, storage, settings: ChunkSettings, backend) -> None:
+        writer = backend.writer()
+        try:
+            while (job := sched.next()) is not None:
+                table, chunk = job
+                try:
+                    with llog.task(log, "restore chunk", table=chunk.table_key, file=chunk.display):
+                        import_chunk(chunk, storage, settings, writer, self.progress, self._stop)
+                    if self.progress.chunk_done(chunk.table_key):
+                        st = self.progress.tables[chunk.table_key]
+                        llog.kv(log, logging.INFO, "restore table completed", table=chunk.table_key,
+                                rows=st.rows, bytes=st.bytes, duplicates=st.duplicates,
+                                warnings=st.warnings)
+                except Cancelled:
+                    return
+                except BaseException as e:  # noqa: BLE001 - every failure must stop the import
+                    if not self._stop.is_set():
+                        self._errors.append(e)
+                        self._stop.set()
+                    sched.stop()
+                    return
+                finally:
+                    sched.done(table)
+        finally:
+            writer.close()

@@ -1,0 +1,56 @@
+"""The target's real table structure, read back from the server after the schema step."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tidb_lightning.parse.schema import quote_ident
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    generated: bool
+
+
+@dataclass(frozen=True)
+class TargetTable:
+    schema: str
+    name: str
+    columns: tuple[Column, ...]
+
+    @property
+    def qualified(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+    @property
+    def insertable(self) -> tuple[str, ...]:
+        """Columns a row without a column list fills: all but generated ones."""
+        return tuple(c.name for c in self.columns if not c.generated)
+
+    @property
+    def has_generated(self) -> bool:
+        return any(c.generated for c in self.columns)
+
+    def resolve(self, names: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
+        """Map source column names (case-insensitive) to target names; returns (known, unknown)."""
+        by_lower = {c.name.lower(): c.name for c in self.columns}
+        known, unknown = [], []
+        for n in names:
+            (known if n.lower() in by_lower else unknown).append(by_lower.get(n.lower(), n))
+        return known, unknown
+
+
+def fetch_tables(conn, schema: str) -> dict[str, TargetTable]:
+    """Every base table of `schema`, keyed by name, with columns in table order."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.EXTRA FROM information_schema.COLUMNS c "
+            "JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA "
+            "AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' "
+            "WHERE c.TABLE_SCHEMA = %s ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION", (schema,))
+        cols: dict[str, list[Column]] = {}
+        for table, column, extra in cur.fetchall():
+            generated = "GENERATED" in (extra or "").upper() or "VIRTUAL" in (extra or "").upper() \
+                or "PERSISTENT" in (extra or "").upper()
+            cols.setdefault(table, []).append(Column(column, generated))
+    return {t: TargetTable(schema, t, tuple(c)) for t, c in cols.items()}
