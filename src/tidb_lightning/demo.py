@@ -69,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tidb_host is None:
         from tidb_lightning.devserver import MariaDB
         print("starting a throwaway MariaDB in a temp dir ...", flush=True)
-        server = MariaDB(base=work / "mariadb")
-        server.base.mkdir()
-        server.start()
+        server = MariaDB().start()
         host, port = "127.0.0.1", server.port
     else:
         host, port = args.tidb_host, args.tidb_port or 3306

@@ -68,14 +68,24 @@ def connect(tidb, *, binary: bool = False, session: bool = True, local_infile: b
         raise TargetError(f"cannot connect to the target {describe(tidb)}: {msg}; check "
                           f"`tidb.host` / `tidb.port` and that the server is running") from None
     if session:
-        _apply_session(conn, tidb)
+        _apply_session(conn, tidb, data=binary)
     if binary:
         conn.query("SET NAMES binary")
     return conn
 
 
-def _apply_session(conn, tidb) -> None:
-    settings = [("sql_mode", tidb.sql_mode), ("foreign_key_checks", "0")]
+def data_sql_mode(sql_mode: str) -> str:
+    """The task's sql_mode plus NO_AUTO_VALUE_ON_ZERO: a 0 in an AUTO_INCREMENT column of the
+    source is a real value and must arrive as 0, not as a freshly generated id."""
+    modes = [m for m in sql_mode.split(",") if m.strip()]
+    if "NO_AUTO_VALUE_ON_ZERO" not in {m.strip().upper() for m in modes}:
+        modes.append("NO_AUTO_VALUE_ON_ZERO")
+    return ",".join(modes)
+
+
+def _apply_session(conn, tidb, data: bool = False) -> None:
+    mode = data_sql_mode(tidb.sql_mode) if data else tidb.sql_mode
+    settings = [("sql_mode", mode), ("foreign_key_checks", "0")]
     version = server_info(conn)
     if version.kind == "TiDB":
         settings += [

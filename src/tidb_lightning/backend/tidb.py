@@ -63,11 +63,27 @@ class TiDBWriter:
     def __init__(self, backend: TiDBBackend) -> None:
         self.backend = backend
         self.conn = None
+        self.time_zone: str | None = None  # None = the server's default
 
     def _connection(self):
         if self.conn is None:
             self.conn = db.connect(self.backend.tidb, binary=True)
+            self._apply_time_zone()
         return self.conn
+
+    def set_time_zone(self, tz: str | None) -> None:
+        """Interpret TIMESTAMP literals in `tz` (a dump's `SET TIME_ZONE='+00:00'` header)."""
+        if tz != self.time_zone:
+            self.time_zone = tz
+            if self.conn is not None:
+                self._apply_time_zone()
+
+    def _apply_time_zone(self) -> None:
+        with self.conn.cursor() as cur:
+            if self.time_zone is None:
+                cur.execute("SET time_zone = @@global.time_zone")
+            else:
+                cur.execute("SET time_zone = %s", (self.time_zone,))
 
     def write(self, qualified: str, columns, values: bytes, where: str) -> WriteResult:
         """Run one statement; `where` (file and offset) goes into every error message.

@@ -6,6 +6,7 @@ and the byte offset where the offending statement or row starts.
 """
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -76,7 +77,21 @@ def _deliver(chunk, writer, progress, columns, values: bytes, offset: int, nbyte
                     warnings=res.warnings)
 
 
+_TIME_ZONE = re.compile(rb"SET\s+(?:SESSION\s+|@@(?:SESSION\.)?)?TIME_ZONE\s*=\s*'([^']{1,64})'", re.I)
+
+
+def dump_time_zone(head: bytes) -> str | None:
+    """The `SET TIME_ZONE='...'` a dump's header asks for (mydumper/mysqldump write
+    `/*!40103 SET TIME_ZONE='+00:00' */` and dump TIMESTAMPs in that zone), if any."""
+    first_insert = re.search(rb"(?i)\b(?:INSERT|REPLACE)\b", head)
+    m = _TIME_ZONE.search(head, 0, first_insert.start() if first_insert else len(head))
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
 def _import_sql(chunk, stream, settings, writer, progress, stop) -> None:
+    head = stream.read(64 * 1024)
+    stream.seek(0)
+    writer.set_time_zone(dump_time_zone(head))
     parser = SQLDumpParser(stream, chunk.display, block_size=settings.read_block_size,
                            backslash_escapes=settings.backslash_escapes,
                            max_batch_bytes=settings.batch_bytes, max_row_size=settings.max_row_size)

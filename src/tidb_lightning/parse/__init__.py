@@ -1,0 +1,1 @@
+"""Data-file parsers: SQL dumps (``sql``), CSV (``csv``) and schema files (``schema``)."""

@@ -1,0 +1,53 @@
+"""Helpers for end-to-end tests: run the real `tidb-lightning` command in a subprocess
+against the session's private MariaDB and look at exit code, output and rows."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    log: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_lightning(server, data_dir, *args: str, config: str | Path | None = None,
+                  tmp: Path, backend: str = "tidb", timeout: float = 600) -> Run:
+    """`tidb-lightning --backend tidb -d data_dir ...` against `server`; returns what a user sees."""
+    log_file = tmp / f"lightning-{os.getpid()}-{len(list(tmp.glob('lightning-*.log')))}.log"
+    cmd = [sys.executable, "-m", "tidb_lightning", "-d", str(data_dir), "--backend", backend,
+           "--tidb-host", "127.0.0.1", "--tidb-port", str(server.port), "--tidb-user", "root",
+           "--log-file", str(log_file), *args]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    log = log_file.read_text(errors="replace") if log_file.exists() else ""
+    return Run(p.returncode, p.stdout, p.stderr, log)
+
+
+def query(conn, sql: str, args=None) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return list(cur.fetchall())
+
+
+@pytest.fixture
+def lightning(mariadb, tmp_path):
+    """`lightning(data_dir, *flags, config=...)` -> Run."""
+    def run(data_dir, *args, **kw):
+        return run_lightning(mariadb, data_dir, *args, tmp=tmp_path, **kw)
+    return run
