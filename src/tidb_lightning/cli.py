@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from tidb_lightning.restore.controller import Importer  # after logging is set up
 
     log.info("Welcome to TiDB-Lightning (Python) v%s", __version__)
-    log.info("config: %s", cfg.redacted())
+    log.info("config: %s", " ".join(cfg.redacted().split()))
     importer = Importer(cfg)
     previous = {}
 

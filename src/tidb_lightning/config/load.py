@@ -128,6 +128,13 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
              "`security.redact-info-log` (--redact-info-log): log redaction is not built yet (data may appear in logs)",
              when=lambda v, cfg: v is True),
     NotBuilt("tidb.tls", _TLS_MSG, when=lambda v, cfg: str(v).lower() not in ("", "false")),
+    NotBuilt("lightning.max-error",
+             "`lightning.max-error`: skipping and recording rows with type errors is not built yet "
+             "(the first row the target refuses stops the import)",
+             when=lambda v, cfg: cfg.lightning.max_error > 0),
+    NotBuilt("tikv-importer.logical-import-prep-stmt",
+             "`tikv-importer.logical-import-prep-stmt`: prepared statements are not built "
+             "(statements are sent as text)", when=lambda v, cfg: v is True),
     NotBuilt("post-restore.checksum", _POST_MSG, when=_oplevel_on),
     NotBuilt("post-restore.analyze", _POST_MSG, when=_oplevel_on),
 )
