@@ -58,8 +58,12 @@ def task(logger: logging.Logger, name: str, **fields) -> Iterator[None]:
     try:
         yield
     except BaseException as e:
-        logger.error(f"{name} failed", extra={"fields": {**fields, "takeTime": _dur(start),
-                                                         "error": e}}, stacklevel=3)
+        if getattr(e, "quiet", False):  # stopped because something else failed
+            logger.info(f"{name} cancelled", extra={"fields": {**fields, "takeTime": _dur(start)}},
+                        stacklevel=3)
+        else:
+            logger.error(f"{name} failed", extra={"fields": {**fields, "takeTime": _dur(start),
+                                                             "error": e}}, stacklevel=3)
         raise
     logger.info(f"{name} completed", extra={"fields": {**fields, "takeTime": _dur(start)}},
                 stacklevel=3)

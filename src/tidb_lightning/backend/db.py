@@ -85,7 +85,7 @@ def data_sql_mode(sql_mode: str) -> str:
 
 def _apply_session(conn, tidb, data: bool = False) -> None:
     mode = data_sql_mode(tidb.sql_mode) if data else tidb.sql_mode
-    settings = [("sql_mode", mode), ("foreign_key_checks", "0")]
+    settings = [("sql_mode", mode), ("foreign_key_checks", 0)]  # int: MariaDB refuses '0'
     version = server_info(conn)
     if version.kind == "TiDB":
         settings += [

@@ -20,6 +20,8 @@ from tidb_lightning.restore.target import TargetTable
 class Cancelled(LightningError):
     """The import is stopping (another chunk failed, or a signal): give up quietly."""
 
+    quiet = True
+
 
 @dataclass
 class ChunkSettings:
