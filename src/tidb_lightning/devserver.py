@@ -58,6 +58,17 @@ class MariaDB:
     def _user_args(self) -> list[str]:
         return ["--user=mysql"] if os.geteuid() == 0 else []
 
+    def _tmpdir(self) -> Path:
+        """A private tmpdir: a starting mariadbd deletes every `#sql*` file in its tmpdir, so
+        servers sharing /tmp break each other's running queries ("Error on delete of
+        '/tmp/#sql-temptable-...'")."""
+        tmp = self.base / "tmp"
+        if not tmp.exists():
+            tmp.mkdir(parents=True)
+            if os.geteuid() == 0:
+                shutil.chown(tmp, "mysql", "mysql")
+        return tmp
+
     def initialize(self) -> None:
         ensure_mariadb_installed()
         if os.geteuid() == 0:
@@ -66,7 +77,7 @@ class MariaDB:
         subprocess.run(
             [_find("mariadb-install-db"), "--no-defaults", *self._user_args(),
              f"--datadir={self.datadir}", "--auth-root-authentication-method=normal",
-             "--skip-test-db"],
+             "--skip-test-db", f"--tmpdir={self._tmpdir()}"],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def start(self, timeout: float = 60) -> "MariaDB":
@@ -75,7 +86,7 @@ class MariaDB:
         log = self.base / "error.log"
         self.proc = subprocess.Popen(
             [_find("mariadbd"), "--no-defaults", *self._user_args(), f"--datadir={self.datadir}",
-             f"--port={self.port}", f"--socket={self.base}/mysqld.sock",
+             f"--port={self.port}", f"--socket={self.base}/mysqld.sock", f"--tmpdir={self._tmpdir()}",
              "--bind-address=127.0.0.1", f"--pid-file={self.base}/mariadbd.pid",
              f"--log-error={log}", "--innodb-buffer-pool-size=512M", "--local-infile=1",
              "--max-allowed-packet=256M", "--skip-log-bin", "--character-set-server=utf8mb4",

@@ -105,7 +105,7 @@ class TiDBWriter:
                 code = db.error_code(e)
                 if code == 1062:
                     raise DataError(f"{where}: duplicate key for {qualified} (on-duplicate = "
-                                    f"\"error\"): {e.args[1]}") from None
+                                    f"\"error\"): Error 1062: {e.args[1]}") from None
                 if code in (1213, 1205) and attempt < MAX_RETRIES:
                     delay = 0.5 * 2 ** attempt
                     log.warning("%s: transient error, retrying in %.1fs: %s", where, delay, e)

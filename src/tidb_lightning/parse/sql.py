@@ -38,6 +38,7 @@ class _Grammar:
     rows: re.Pattern[bytes]
     row: re.Pattern[bytes]
     row_prefix: re.Pattern[bytes]
+    stray: re.Pattern[bytes]  # a row up to its first string not followed by `,` `)` or space
 
 
 def _grammar(backslash: bool) -> _Grammar:
@@ -51,9 +52,12 @@ def _grammar(backslash: bool) -> _Grammar:
         skip=re.compile(rb"(?:\s++|;|/\*.*?\*/|--(?:[ \t][^\n]*+)?\n|#[^\n]*+\n)*+", flags),
         skip_eof=re.compile(rb"(?:\s++|;|/\*.*?\*/|--(?:[ \t][^\n]*+)?(?:\n|\Z)|#[^\n]*+(?:\n|\Z))*+",
                             flags),
+        # Like upstream's lexer, other leading words are ignored as long as a table name,
+        # an optional column list and VALUES follow (upstream's own test data has
+        # "create table `second` values (909);"); anything else still is an error.
         header=re.compile(
-            rb"(INSERT|REPLACE)((?:\s++(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*+)"
-            rb"(?:\s++INTO)?" + _WS + rb"(" + _IDENT + rb"(?:" + _WS + rb"\." + _WS + _IDENT + rb")?)"
+            rb"(?:(INSERT|REPLACE)((?:\s++(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*+)"
+            rb"(?:\s++INTO)?|(?:[A-Za-z_]\w*+\s++)+?)" + _WS + rb"(" + _IDENT + rb"(?:" + _WS + rb"\." + _WS + _IDENT + rb")?)"
             + _WS + rb"(\(" + _WS + rb"(" + _IDENT + rb"(?:" + _WS + b"," + _WS + _IDENT + rb")*+)?"
             + _WS + rb"\))?" + _WS + rb"VALUES?" + _WS, flags),
         other=re.compile(
@@ -62,6 +66,8 @@ def _grammar(backslash: bool) -> _Grammar:
         rows=re.compile(tuple_ + rb"(?:" + _WS + b"," + _WS + tuple_ + rb")*+", flags),
         row=re.compile(tuple_, flags),
         row_prefix=re.compile(rb"\((?:" + atom + b"|" + inner + rb")*+", flags),
+        stray=re.compile(rb"\((?:[^'\"()]++|" + inner + rb"|(?:" + strings + rb")(?=[\s,)]))*+(" + strings
+                         + rb")?", flags),
     )
 
 
@@ -184,6 +190,18 @@ class SQLDumpParser:
     def _looks_like_head(self) -> bool:
         return re.match(rb"(?i)(INSERT|REPLACE)\b", self._buf[self._pos:self._pos + 8]) is not None
 
+    def _stray_quote_hint(self, pos: int, stop: int) -> str:
+        """An unescaped quote inside a value (`'it's'`) makes every later quote pair up wrongly,
+        so the lexer fails only where the quotes run out, maybe megabytes later: name the first
+        string literal of the row that is followed by something other than `,` `)` or space."""
+        m = self._g.stray.match(self._buf, pos, stop)
+        if m.group(1) is None:
+            return ""
+        quote = m.end(1) - 1
+        after = self._buf[quote + 1:quote + 11].decode("utf-8", "replace")
+        return (f"; the quote at offset {self._base + quote} is followed by {after!r} instead of "
+                f"',' or ')': is it an unescaped quote inside a value?")
+
     def _diagnose_row(self) -> DataSyntaxError:
         """The buffer (at EOF) holds a row start that does not parse: say why."""
         pos = self._pos
@@ -194,7 +212,8 @@ class SQLDumpParser:
         stop = m.end()
         ch = self._buf[stop:stop + 1]
         if ch in (b"'", b'"'):
-            return self._error(stop, f"unterminated string literal (opening {ch.decode()} never closed)")
+            return self._error(stop, f"unterminated string literal (opening {ch.decode()} never closed)"
+                               + self._stray_quote_hint(pos, stop))
         if not ch:
             return self._error(pos, "premature end of file: row of values not closed by ')'")
         return self._error(stop, f"unexpected {ch.decode('utf-8', 'replace')!r} in row of values")
@@ -256,3 +275,38 @@ class SQLDumpParser:
                 yield flush()
         if parts:
             yield flush()
+
+
+def _field_pattern(backslash: bool) -> re.Pattern[bytes]:
+    strings = _string(b"'", backslash) + b"|" + _string(b'"', backslash)
+    inner = rb"\((?:[^'\"()]++|" + strings + rb")*+\)"
+    return re.compile(rb"(?:[^'\"(),]++|" + strings + b"|" + inner + rb")*+", re.DOTALL)
+
+
+_FIELDS = {True: _field_pattern(True), False: _field_pattern(False)}
+
+
+def drop_fields(values: bytes, positions, width: int, backslash_escapes: bool = True) -> bytes:
+    """Remove the values at `positions` from every row tuple of `values` (the text
+    `(...),(...)` of a batch), e.g. TiDB's `_tidb_rowid` for a non-TiDB target.
+
+    Slow path (Python per row); only used when a column must go.  Raises ValueError if a
+    row does not hold `width` values.
+    """
+    g, field = _GRAMMARS[backslash_escapes], _FIELDS[backslash_escapes]
+    drop = set(positions)
+    out = []
+    for m in g.row.finditer(values):
+        body = m.group()[1:-1]
+        fields, pos = [], 0
+        while True:
+            f = field.match(body, pos)
+            fields.append(f.group())
+            pos = f.end()
+            if pos >= len(body):
+                break
+            pos += 1  # the ',' between values
+        if len(fields) != width:
+            raise ValueError(f"a row has {len(fields)} values but the column list names {width}")
+        out.append(b"(" + b",".join(v for i, v in enumerate(fields) if i not in drop) + b")")
+    return b",".join(out)

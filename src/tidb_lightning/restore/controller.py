@@ -96,6 +96,7 @@ class Importer:
     progress: Progress = field(default_factory=Progress)
     _stop: threading.Event = field(default_factory=threading.Event)
     _errors: list[BaseException] = field(default_factory=list)
+    _target_kind: str = ""  # "TiDB" | "MariaDB" | "MySQL", once connected
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -114,6 +115,7 @@ class Importer:
         with llog.task(log, "check target"):
             meta = dbconn.connect(cfg.tidb)
             info = dbconn.server_info(meta)
+            self._target_kind = info.kind
             max_packet = backend.resolve_max_packet(meta)
             log.info("target server is %s %s; max-allowed-packet %d", info.kind, info.version, max_packet)
         try:
@@ -177,7 +179,7 @@ class Importer:
             backslash_escapes="NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper(),
             csv_dialect=csv_dialect(cfg.mydumper.csv),
             csv_header_match=cfg.mydumper.csv.header_schema_match,
-            max_row_size=max(max_packet, 1 << 20))
+            max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB")
         workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
         reporter = ProgressLogger(self.progress, cfg.cron.log_progress)
