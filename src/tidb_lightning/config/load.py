@@ -750,8 +750,9 @@ def _validate_csv(cfg: Config) -> None:
         raise ConfigError("`mydumper.csv.separator` must not be empty")
     if csv.delimiter and (csv.separator.startswith(csv.delimiter) or csv.delimiter.startswith(csv.separator)):
         raise ConfigError("`mydumper.csv.separator` and `mydumper.csv.delimiter` must not be prefix of each other")
-    if len(csv.escaped_by) > 1:
-        raise ConfigError(f"invalid `mydumper.csv.escaped-by` {csv.escaped_by!r}: must be empty or a single character")
+    if len(csv.escaped_by.encode("utf-8")) > 1:
+        raise ConfigError(f"invalid `mydumper.csv.escaped-by` {csv.escaped_by!r}: must be empty or a single "
+                          f"ASCII character")
     if csv.escaped_by:
         for what in ("separator", "delimiter", "terminator"):
             if getattr(csv, what) == csv.escaped_by:

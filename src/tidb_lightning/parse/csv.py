@@ -1,34 +1,44 @@
 """Streaming CSV parser with upstream TiDB Lightning semantics (``mydump/csv_parser.go``).
 
-How it works (no per-byte Python loop anywhere):
+How it works (no per-byte Python loop anywhere; the C regex engine does the scanning):
 
-* A ``_Grammar`` compiles, once per dialect, possessive regexes for a field
-  (``"quoted"`` or unquoted), a whole row ``F (SEP F)* TERM`` and a few helpers.
-  Tokens are recognised with upstream's priorities: outside quotes terminator, then
-  separator, then opening delimiter, then escape; inside quotes closing delimiter
-  (a doubled one is a literal), then escape.
-* ``findall(ROW | .++)`` cuts a whole read buffer into complete rows in one C call.
-  The catch-all alternative swallows whatever follows the last complete row (an
-  incomplete row, or a syntax error), so the scan never restarts inside garbage.
-* Fields: a row without delimiter/escape bytes is ``bytes.split(SEP)``; other rows
-  go through one ``findall`` of the field pattern; only values holding the escape
-  byte are unescaped (``re.split`` + ``b"".join``).
-* When the leftover does not parse as a complete row, ``_diagnose`` decides with
+* ``_Grammar`` compiles, once per dialect, possessive regexes for a field (quoted or
+  not), a row ``F (SEP F)* TERM`` and a few helpers.  Tokens are recognised with
+  upstream's priorities: outside quotes terminator, separator, opening delimiter,
+  escape; inside quotes closing delimiter (a doubled one is literal), escape.
+* Fast path ("runs"): files have a fixed number N of fields per row.  One ``findall``
+  of ``(F1 SEP F2 ... SEP FN TERM) | .++`` (one capture group per field plus one for
+  the whole row) turns all following N-field rows of the buffer into tuples in a single
+  C call.  The catch-all ``.++`` ends the run at the first row that is not an N-field
+  row (or is incomplete), so the scan never skips input.  Rows are then built, and
+  doubled delimiters, escapes and NULLs fixed, column by column with C-level calls.
+  This needs one capture group per field: any dialect without a delimiter, and the
+  single-byte dialects.
+* Otherwise (another field count, exotic dialects): one ``findall`` cuts the rest of the
+  buffer into whole rows, and one ``findall`` per row cuts the fields.  A row straddling
+  the buffer end is completed by reading more (``_one_row``).
+* When the unparsed rest of the buffer is not a complete row, ``_diagnose`` tells with
   one more regex whether more data is needed or the input is malformed, so a syntax
   error in a big file is reported at once, not after reading ``max_row_size`` bytes.
 
-Memory: the buffer holds the unparsed rest of one read block plus the current
-row (reads grow geometrically only while a single row does not fit), the
-parsed rows of one buffer and the block being built.
+Deliberate differences from upstream: a whitespace-only line is skipped even when EOF
+ends it (upstream returns it as a one-field row, or returns an empty row after a
+whitespace-only line that ends the file), and ``trim_last_separator`` also applies to
+the header row (upstream keeps an empty last column name there).
+
+Memory: the buffer holds the unparsed rest of one read block plus the current row
+(reads grow geometrically only while a single row does not fit), the parsed rows of
+one buffer and the block being built.
 """
 from __future__ import annotations
 
 import re
 import typing
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from operator import itemgetter
 from typing import Iterator
 
 from tidb_lightning.errors import DataSyntaxError
@@ -45,10 +55,17 @@ ERR_TOO_LARGE = "row is larger than max-row-size ({} bytes); is a quote untermin
 # `\x` -> replacement; any byte not listed stands for itself (LOAD DATA / upstream `unescape`).
 _UNESCAPE_SPECIAL = {b"0": b"\0", b"b": b"\b", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"Z": b"\x1a"}
 _UNESCAPE_TABLE = {bytes([i]): _UNESCAPE_SPECIAL.get(bytes([i]), bytes([i])) for i in range(256)}
-_unescape_byte = _UNESCAPE_TABLE.__getitem__
 
 _INCOMPLETE = 0
 _EOF_ROW = 1
+_MAX_RUN_COLUMNS = 1024   # wider rows use the per-row path (keeps compiled patterns small)
+# Go's unicode.IsSpace in UTF-8 (upstream skips lines that bytes.TrimSpace empties)
+_SPACE = (rb"(?:[\t\n\x0b\x0c\r ]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]"
+          rb"|\xe2\x81\x9f|\xe3\x80\x80)")
+_is_blank = re.compile(_SPACE + rb"*+").fullmatch
+
+_first = itemgetter(0)
+_rest = itemgetter(slice(1, None))
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,7 @@ def _cls(bs: typing.Iterable[int]) -> bytes:
 
 
 class _Grammar:
-    """Everything derived from a dialect: compiled patterns and conversion sets."""
+    """Everything derived from a dialect: compiled patterns and conversion helpers."""
 
     def __init__(self, d: CSVDialect) -> None:
         sep, delim, term, esc = d.separator, d.delimiter, d.terminator, d.escape
@@ -87,26 +104,27 @@ class _Grammar:
         if len(esc) > 1:
             raise ValueError("CSV escape must be empty or a single byte")
         self.sep, self.delim, self.term, self.esc = sep, delim, term, esc
-        self.dd = delim + delim
+        self.dd = dd = delim + delim
         self.trim = d.trim_last_separator
         S, D, E = re.escape(sep), re.escape(delim), re.escape(esc)
         if term:
-            T = re.escape(term)
-            look_t = T
+            T = look_t = re.escape(term)
             term_first = {term[0]}
         else:
             T = rb"(?:\r\n|\r|\n)"
             look_t = rb"[\r\n]"
             term_first = {13, 10}
         firsts = [sep[0], *term_first] + ([delim[0]] if delim else []) + ([esc[0]] if esc else [])
-        # single-byte, pairwise distinct tokens: no lookahead needed to tell tokens apart
+        # single-byte, pairwise distinct tokens: no look-ahead needed to tell tokens apart
         simple = (len(sep) == 1 and len(delim) <= 1 and len(term) <= 1
                   and len(firsts) == len(set(firsts)))
         fu = _cls(firsts)
         fq = _cls([delim[0]] + ([esc[0]] if esc else [])) if delim else b""
         if simple:
-            u = (rb"(?:[^%s]++|%s.)*+" % (fu, E)) if esc else (rb"[^%s]*+" % fu)
-            qi = (rb"(?:[^%s]++|%s%s|%s.)*+" % (fq, D, D, E)) if esc else (rb"(?:[^%s]++|%s%s)*+" % (fq, D, D))
+            # "unrolled" loops: plain runs, then (escape | doubled quote) + plain run, repeated
+            u = (rb"[^%s]*+(?:%s.[^%s]*+)*+" % (fu, E, fu)) if esc else (rb"[^%s]*+" % fu)
+            qi = (rb"[^%s]*+(?:(?:%s%s|%s.)[^%s]*+)*+" % (fq, D, D, E, fq) if esc
+                  else rb"[^%s]*+(?:%s%s[^%s]*+)*+" % (fq, D, D, fq))
             qstart = D
             sepg = S
         else:
@@ -126,104 +144,91 @@ class _Grammar:
         else:
             f = u
             fcap = rb"(%s)" % u
-        self._f, self._sepg, self._t = f, sepg, T
-        row = rb"%s(?:%s%s)*+%s" % (f, sepg, f, T)
         flags = re.DOTALL
-        self.row = re.compile(row, flags)
+        row = rb"%s(?:%s%s)*+%s" % (f, sepg, f, T)
+        self.row_match = re.compile(row, flags).match
         self.rows_findall = re.compile(rb"%s|.++" % row, flags).findall
-        self.diag = re.compile(rb"(?:%s%s)*+(%s)" % (f, sepg, f), flags)
-        self.qstart = re.compile(qstart, flags) if delim else None
-        self.qopen = re.compile(qstart + qi, flags) if delim else None
-        self.field1 = re.compile(fcap, flags)
-        self.sepm = re.compile(sepg, flags)
-        # findall over validated rows: one item per field (followed by its separator or
-        # terminator).  One capture group when possible, so findall returns bytes, not tuples:
-        # in the simple dialect the byte before a field start is never the delimiter, so a
+        self.diag_match = re.compile(rb"(?:%s%s)*+(%s)" % (f, sepg, f), flags).match
+        self.qstart_match = re.compile(qstart, flags).match if delim else None
+        self.qopen_match = re.compile(qstart + qi, flags).match if delim else None
+        self.field_match = re.compile(fcap, flags).match
+        self.sep_match = re.compile(sepg, flags).match
+        self.lookahead = max(len(sep), len(term), 2 * len(delim), 2) + 1
+        # Before EOF, a row is only trusted if enough bytes follow it: multi-byte tokens are
+        # told apart by look-aheads that must not be cut by the buffer end, and a row ending
+        # in "\r" may still be followed by the "\n" of "\r\n".
+        self.margin = (0 if term else 1) if simple else self.lookahead
+        # One capture group per field: possible without a delimiter, and in the simple
+        # dialect, where the byte before a field start is never the delimiter, so a
         # look-behind tells a quoted field from an unquoted one.
         if not delim:
-            self.single = True
-            fields = rb"%s(?:%s|%s)" % (fcap, sepg, T)
+            f1 = fcap
         elif simple:
-            self.single = True
-            fields = rb"%s?+((?<=%s)%s|(?<!%s)%s)%s?+(?:%s|%s)" % (D, D, qi, D, u, D, sepg, T)
+            f1 = rb"%s?+((?<=%s)%s(?=%s)|(?<!%s)%s(?!%s))%s?+" % (D, D, qi, D, D, u, D, D)
         else:
-            self.single = False
-            fields = rb"%s(?:%s|%s)" % (fcap, sepg, T)
-        self.fields_findall = re.compile(fields, flags).findall
-        self._rows_n: dict[int, typing.Callable] = {}
-        self.lookahead = max(len(sep), len(term), 2 * len(delim), 2) + 1
-        dd, dl = self.dd, delim
+            f1 = None
+        self._f1, self._sepg, self._t = f1, sepg, T
+        self._runs: dict[int, typing.Callable] = {}
+        self.fields_findall = re.compile(
+            rb"%s(?:%s|%s)" % (f1 if f1 else fcap, sepg, T), flags).findall
+        self.single = f1 is not None
+        self.blank_re = rb"(?!%s*%s)" % (_SPACE, T)
+        # joins a column's fields for column-wise fixing: no escape or delimiter byte in it,
+        # and all bytes distinct, so an occurrence cannot overlap another one
+        self.joiner = next(j for j in (b"\x00\xfe\x01\xff\xfd", b"\x02\xfc\x03\xfb\x04")
+                           if not set(j) & set(esc + delim))
+        self.plain_collapse = not (len(delim) > 1 and esc)
         if len(delim) > 1 and esc:
             collapse_re = re.compile(rb"%s%s|(?!%s)%s." % (D, D, D, E), flags)
-            self.collapse = lambda q: collapse_re.sub(lambda m: dl if m.group() == dd else m.group(), q)
+            self.collapse = lambda q: collapse_re.sub(lambda m: delim if m.group() == dd else m.group(), q)
         else:
             # exact for a one-byte delimiter (even with escapes) and for any delimiter without them
-            self.collapse = lambda q: q.replace(dd, dl) if dd in q else q
+            self.collapse = lambda q: q.replace(dd, delim) if dd in q else q
         # NULL rules (upstream `unescapeString`)
         nulls = frozenset() if d.not_null else frozenset(d.null)
-        self.null_raw = esc + b"N" if (esc and esc + b"N" in nulls) else None
-        self.nulls = nulls - {self.null_raw} if self.null_raw else nulls
+        self.null_raw = null_raw = esc + b"N" if (esc and esc + b"N" in nulls) else None
+        self.nulls = nulls = nulls - {null_raw} if null_raw else nulls
         if esc:
-            self.esc_split = re.compile(rb"%s(.)" % E, flags).split
-            self.special = re.compile(rb"%s[0bnrtZ]" % E, flags).search
+            esc_split = re.compile(rb"%s(.)" % E, flags).split
+            table = _UNESCAPE_TABLE.__getitem__
+            join = b"".join
 
-    def rows_n(self, n: int) -> typing.Callable:
-        """`match` of a run of rows that have exactly `n` fields each."""
-        m = self._rows_n.get(n)
-        if m is None:
-            if len(self._rows_n) > 16:
-                self._rows_n.clear()
-            f, sepg, t = self._f, self._sepg, self._t
-            m = self._rows_n[n] = re.compile(
-                rb"(?:%s(?:%s%s){%d}+%s)*+" % (f, sepg, f, n - 1, t), re.DOTALL).match
-        return m
+            def unescape(raw: bytes) -> bytes:
+                parts = esc_split(raw)    # [text, escaped byte, text, ..., text]
+                parts[1::2] = map(table, parts[1::2])
+                return join(parts)
+        else:
+            def unescape(raw: bytes) -> bytes:
+                return raw
+        self.unescape = unescape
 
-    def unescape(self, raw: bytes) -> bytes:
-        parts = self.esc_split(raw)
-        if self.special(raw):
-            parts[1::2] = map(_unescape_byte, parts[1::2])
-        return b"".join(parts)
+        def convert(raw: bytes) -> bytes | None:
+            """Raw field (quotes removed, doubled delimiters collapsed) -> value or None."""
+            if esc and esc in raw:
+                if raw == null_raw:
+                    return None
+                raw = unescape(raw)
+            return None if raw in nulls else raw
+        self.convert = convert
 
-    def convert(self, raw: bytes) -> bytes | None:
-        """Raw field (quotes removed, doubled delimiters collapsed) -> value or None."""
-        esc = self.esc
-        if esc and esc in raw:
-            if raw == self.null_raw:
-                return None
-            raw = self.unescape(raw)
-        return None if raw in self.nulls else raw
+    def run_findall(self, n: int) -> typing.Callable | None:
+        """`findall` turning consecutive n-field rows into (row, field1, ..., fieldn) tuples."""
+        if self._f1 is None or n > _MAX_RUN_COLUMNS:
+            return None
+        fa = self._runs.get(n)
+        if fa is None:
+            if len(self._runs) >= 8:
+                self._runs.clear()
+            f1, sepg, t = self._f1, self._sepg, self._t
+            head = self.blank_re if n == 1 else b""   # a 1-field row must not be a blank line
+            pat = rb"(%s%s%s%s)|.++" % (head, f1, (sepg + f1) * (n - 1), t)
+            fa = self._runs[n] = re.compile(pat, re.DOTALL).findall
+        return fa
 
     def header_name(self, raw: bytes) -> str:
         if self.esc and self.esc in raw and raw != self.null_raw:
             raw = self.unescape(raw)
         return raw.decode("utf-8", errors="replace").lower()
-
-    def raw_fields(self, data: bytes, p: int, e: int) -> list[bytes]:
-        """Raw fields of the validated complete rows in data[p:e], flattened."""
-        dd = self.dd
-        if self.single:
-            out = self.fields_findall(data, p, e)
-            if dd and data.find(dd, p, e) >= 0:
-                collapse = self.collapse
-                out = [collapse(f) if dd in f else f for f in out]
-            return out
-        pairs = self.fields_findall(data, p, e)
-        if data.find(dd, p, e) >= 0:
-            collapse = self.collapse
-            return [collapse(q) if q else u for q, u in pairs]
-        return [q or u for q, u in pairs]
-
-    def values(self, fs: list[bytes], data: bytes, p: int, e: int) -> list:
-        """Raw fields -> values (unescaped; None for NULL)."""
-        esc, nulls = self.esc, self.nulls
-        if esc and data.find(esc, p, e) >= 0:
-            convert = self.convert
-            if nulls:
-                return [convert(f) if esc in f else (None if f in nulls else f) for f in fs]
-            return [convert(f) if esc in f else f for f in fs]
-        if nulls:
-            return [None if f in nulls else f for f in fs]
-        return fs
 
 
 @lru_cache(maxsize=64)
@@ -243,7 +248,6 @@ class CSVParser:
         self.dialect = dialect
         self.path = path
         self._g = _grammar(dialect)
-        self._start = start
         self._end = end
         self._block_size = max(1, block_size)
         self._max_row = max_row_size
@@ -255,9 +259,7 @@ class CSVParser:
         self._base = start     # absolute offset of _buf[0]
         self._eof = False
         self._bom_checked = start != 0
-        self._pending: tuple[bytes, list[bytes], list[int], bool] | None = None
-        self._batch_iter: Iterator[tuple[bytes, list[bytes], list[int], bool]] | None = None
-        self._ncols = 0        # field count of the last row (for the run fast path)
+        self._ncols = 0        # field count of the last row (drives the fast path)
 
     # ------------------------------------------------------------------ errors
     def _error(self, offset: int, message: str) -> DataSyntaxError:
@@ -273,112 +275,105 @@ class CSVParser:
         data = self._stream.read(max(self._block_size, pending))
         if not data:
             self._eof = True
+            data = b""
+        elif type(data) is not bytes:
+            data = bytes(data)
         self._base += pos
         self._buf = self._buf[pos:] + data if pending else data
         self._pos = 0
 
     def _check_bom(self) -> None:
+        self._bom_checked = True
         while len(self._buf) < len(BOM) and not self._eof:
             self._fill()
         if self._buf.startswith(BOM):
             self._pos = len(BOM)
-        self._bom_checked = True
+
+    def _at_end(self) -> bool:
+        """No row starts at the current position any more (chunk end or EOF); may read."""
+        while True:
+            if self._end is not None and self._base + self._pos >= self._end:
+                return True
+            if self._pos < len(self._buf):
+                return False
+            if self._eof:
+                return True
+            self._fill()
+
+    def _safe_end(self) -> int:
+        """Rows ending after this buffer position may still change with more data."""
+        return len(self._buf) if self._eof else len(self._buf) - self._g.margin
+
+    def _keep_safe(self, rows: list, starts: list[int]) -> bool:
+        """Drop the rows that end after `_safe_end`; True if any was dropped."""
+        limit = self._base + self._safe_end()
+        if starts[-1] <= limit:
+            return False
+        k = bisect_right(starts, limit, 1) - 1
+        del rows[k:]
+        del starts[k + 1:]
+        return True
 
     def _diagnose(self, p: int) -> int:
         """The rest of the buffer from `p` is not a complete row: need data, final row, or error."""
         g, buf, eof = self._g, self._buf, self._eof
         n = len(buf)
-        m = g.diag.match(buf, p)
-        fs, e = m.span(1)
-        if fs == e and g.qstart is not None and g.qstart.match(buf, fs):
+        fs, e = g.diag_match(buf, p).span(1)
+        if fs == e and g.qstart_match is not None and g.qstart_match(buf, fs):
             # a quote opened here and its closing delimiter is not in the buffer
             if not eof:
                 return _INCOMPLETE
             if g.esc:
-                qe = g.qopen.match(buf, fs).end()
+                qe = g.qopen_match(buf, fs).end()
                 if qe + 1 == n and buf[qe] == g.esc[0]:
                     raise self._error(self._base + qe, ERR_BACKSLASH)
             raise self._error(self._base + fs, ERR_UNTERMINATED)
         if e == n:
             return _EOF_ROW if eof else _INCOMPLETE
         if not eof and n - e < g.lookahead:
-            return _INCOMPLETE  # the bytes at `e` may be the start of a separator/terminator
+            return _INCOMPLETE  # the bytes at `e` may start a separator/terminator/doubled quote
         if g.esc and e + 1 == n and buf[e] == g.esc[0]:
             raise self._error(self._base + e, ERR_BACKSLASH)
         # text after a closing quote, or a quote inside an unquoted field
         raise self._error(self._base + e, ERR_NO_SEPARATOR)
 
-    def _batches(self) -> Iterator[tuple[bytes, list[bytes], list[int], bool]]:
-        """Yield (region, raw rows, starts, last_is_eof_row).
-
-        `region` is the concatenation of the complete rows (never the EOF row), `starts`
-        the absolute start offset of each row plus one final entry (the end)."""
+    def _one_row(self) -> tuple[bytes, int, bool] | None:
+        """The next row (raw bytes, absolute start, is the unterminated last row of the
+        file); None when no row starts before the chunk end."""
         g = self._g
-        end = self._end
-        max_row = self._max_row
-        if not self._bom_checked:
-            self._check_bom()
         while True:
+            if self._at_end():
+                return None
             buf, pos = self._buf, self._pos
-            if end is not None and self._base + pos >= end:
-                return
-            if pos >= len(buf):
-                if self._eof:
-                    return
-                self._fill()
+            m = g.row_match(buf, pos)
+            if m is not None:
+                e = m.end()
+                if e - pos > self._max_row:
+                    raise self._too_large(self._base + pos)
+                if e <= self._safe_end():
+                    self._pos = e
+                    return buf[pos:e], self._base + pos, False
+                self._fill()  # more data may still change how this row ends
                 continue
-            items = g.rows_findall(buf, pos)
-            n = len(buf)
-            tail_start = n - len(items[-1])
-            tail = g.row.match(buf, tail_start) is None
-            if tail:
-                items.pop()
-            else:
-                tail_start = n
-            if items:
-                base = self._base
-                starts = list(accumulate(map(len, items), initial=base + pos))
-                if tail_start - pos > max_row:
-                    for i, ln in enumerate(map(len, items)):
-                        if ln > max_row:
-                            raise self._too_large(starts[i])
-                stop = False
-                if end is not None and starts[-1] > end:
-                    k = bisect_left(starts, end, 0, len(items))
-                    if k < len(items):
-                        del items[k:]
-                        del starts[k + 1:]
-                        stop = True
-                self._pos = tail_start
-                if items:
-                    yield buf[pos:starts[-1] - base], items, starts, False
-                if stop:
-                    return
-            if tail:
-                self._pos = tail_start
-                if end is not None and self._base + tail_start >= end:
-                    return
-                status = self._diagnose(tail_start)
-                size = n - tail_start
-                if size > max_row:
-                    raise self._too_large(self._base + tail_start)
-                if status == _EOF_ROW:
-                    self._pos = n
-                    yield b"", [buf[tail_start:]], [self._base + tail_start, self._base + n], True
-                    return
-                self._fill()
+            status = self._diagnose(pos)
+            if len(buf) - pos > self._max_row:
+                raise self._too_large(self._base + pos)
+            if status == _EOF_ROW:
+                self._pos = len(buf)
+                return buf[pos:], self._base + pos, True
+            self._fill()
 
     # ------------------------------------------------------------------ fields
     def _split_slow(self, data: bytes) -> tuple[list[bytes], bool]:
-        """Raw fields of one validated row (with or without its terminator); and
-        whether it is an empty / whitespace-only line."""
+        """Raw fields of one validated row (with or without its terminator), and whether
+        it is an empty / whitespace-only line."""
         g = self._g
         out = []
         p, endpos = 0, len(data)
         has_delim = bool(g.delim)
         q = None
         while True:
-            m = g.field1.match(data, p, endpos)
+            m = g.field_match(data, p, endpos)
             if has_delim:
                 q, u = m.group(1, 2)
                 out.append(g.collapse(q) if q is not None else u)
@@ -387,75 +382,172 @@ class CSVParser:
             p = m.end()
             if p >= endpos:
                 break
-            ms = g.sepm.match(data, p, endpos)
+            ms = g.sep_match(data, p, endpos)
             if ms is None:
-                break
+                break  # the terminator
             p = ms.end()
-        skip = len(out) == 1 and q is None and not out[0].strip()
-        return out, skip
+        return out, len(out) == 1 and q is None and _is_blank(out[0]) is not None
 
-    def _row(self, row: bytes) -> list | None:
-        """One complete row -> values, or None for a blank line."""
-        g = self._g
-        fs = g.raw_fields(row, 0, len(row))
-        if len(fs) == 1 and not fs[0].strip() and not (g.delim and g.delim in row):
-            return None  # empty or whitespace-only line
+    def _slow_values(self, raw: bytes) -> list | None:
+        fs, blank = self._split_slow(raw)
+        if blank:
+            return None
         self._ncols = len(fs)
-        if g.trim and not fs[-1]:
+        if self._g.trim and not fs[-1]:
             fs.pop()
-        return g.values(fs, row, 0, len(row))
+        convert = self._g.convert
+        return [convert(f) for f in fs]
 
-    def _convert(self, region: bytes, items: list[bytes], starts: list[int], eof_last: bool
-                 ) -> tuple[list, list[int], list[int]]:
-        """Raw rows -> (rows of values, start offsets, end offsets), skipping blank lines.
+    def _run(self, tuples: list[tuple[bytes, ...]], start: int) -> tuple[list, list[int]]:
+        """Convert the tuples of an n-field run (see `_Grammar.run_findall`).
 
-        Runs of rows with the same field count as the previous row are validated by one
-        regex match and converted with one flat findall + one slicing comprehension."""
+        Work is done column by column: a column is joined (with a joiner that escapes,
+        doubled delimiters and unescaping cannot touch), fixed with one C call and split
+        again; only columns that need it are touched at all."""
+        g = self._g
+        p = start - self._base
+        starts = list(accumulate(map(len, map(_first, tuples)), initial=start))
+        e = starts[-1] - self._base
+        buf = self._buf
+        DD, E, nulls = g.dd, g.esc, g.nulls
+        fix_dd = bool(DD) and buf.find(DD, p, e) >= 0
+        fix_e = bool(E) and buf.find(E, p, e) >= 0
+        if not (fix_dd or fix_e or nulls or g.trim):
+            return list(map(list, map(_rest, tuples))), starts
+        cols: list = list(zip(*tuples))[1:]
+        lasts = cols[-1]
+        J, NR = g.joiner, g.null_raw
+        for c, col in enumerate(cols):
+            if fix_dd or fix_e:
+                joined = J.join(col)
+                if fix_dd and DD in joined:
+                    if g.plain_collapse:
+                        fixed = joined.replace(DD, g.delim).split(J)
+                        col = fixed if len(fixed) == len(col) else list(map(g.collapse, col))
+                    else:
+                        col = list(map(g.collapse, col))
+                    joined = J.join(col)
+                if fix_e and E in joined:
+                    vals = g.unescape(joined).split(J)
+                    if len(vals) != len(col):   # the joiner occurs in the data itself
+                        vals = [g.unescape(f) for f in col]
+                    if NR is not None and NR in col:
+                        vals = [None if r == NR else v for r, v in zip(col, vals)]
+                    col = vals
+            if nulls and not nulls.isdisjoint(col):
+                col = [None if f in nulls else f for f in col]
+            cols[c] = col
+        rows = list(map(list, zip(*cols)))
+        if g.trim:
+            for r, last in zip(rows, lasts):
+                if not last:
+                    r.pop()
+        return rows, starts
+
+    def _convert_batch(self, items: list[bytes], starts: list[int]) -> tuple[list, list[int], list[int]]:
+        """Complete raw rows -> (rows of values, start offsets, end offsets), skipping
+        blank lines; one `findall` per row.  For rows the run fast path cannot take."""
         g = self._g
         out: list = []
-        nrows = len(items) - 1 if eof_last else len(items)
-        base0 = starts[0]
-        trim = g.trim
-        i = p = 0
-        while i < nrows:
-            ncols = self._ncols
-            if ncols > 1:
-                e = g.rows_n(ncols)(region, p).end()
-                if e > p:
-                    k = bisect_left(starts, base0 + e, i + 1, nrows + 1)
-                    fs = g.raw_fields(region, p, e)
-                    if trim:
-                        widths = [ncols - 1 if not f else ncols for f in fs[ncols - 1::ncols]]
-                        fs = g.values(fs, region, p, e)
-                        out += [fs[j:j + w] for j, w in zip(range(0, len(fs), ncols), widths)]
-                    else:
-                        fs = g.values(fs, region, p, e)
-                        out += [fs[j:j + ncols] for j in range(0, len(fs), ncols)]
-                    i, p = k, e
-                    continue
-            row = items[i]
-            out.append(self._row(row))
-            i += 1
-            p += len(row)
-        if eof_last:
-            raw, skip = self._split_slow(items[-1])
-            if skip:
-                out.append(None)
-            else:
-                if trim and not raw[-1]:
-                    raw.pop()
-                out.append([g.convert(f) for f in raw])
+        append = out.append
+        D, E, DD = g.delim, g.esc, g.dd
+        trim, collapse, convert, single = g.trim, g.collapse, g.convert, g.single
+        findall = g.fields_findall
+        ncols = self._ncols
+        for row in items:
+            fs = findall(row)
+            if len(fs) == 1 and _is_blank(fs[0] if single else fs[0][1]) \
+                    and not (D and D in row) and not (E and E in row):
+                append(None)  # empty or whitespace-only line
+                continue
+            ncols = len(fs)
+            if not single:
+                fs = [collapse(q) if q else u for q, u in fs] if DD in row else [q or u for q, u in fs]
+            elif DD and DD in row:
+                fs = [collapse(f) if DD in f else f for f in fs]
+            if trim and not fs[-1]:
+                fs.pop()
+            append([convert(f) for f in fs])
+        self._ncols = ncols
         if None not in out:
             return out, starts[:-1], starts[1:]
         keep = [i for i, v in enumerate(out) if v is not None]
         return [out[i] for i in keep], [starts[i] for i in keep], [starts[i + 1] for i in keep]
 
-    # ------------------------------------------------------------------ public API
-    def _batch_source(self) -> Iterator[tuple[bytes, list[bytes], list[int], bool]]:
-        if self._batch_iter is None:
-            self._batch_iter = self._batches()
-        return self._batch_iter
+    # ------------------------------------------------------------------ batches
+    def _cut(self, rows: list, starts: list[int]) -> bool:
+        """Drop rows starting at or after the chunk end; True if any was dropped."""
+        end = self._end
+        if end is None or starts[-1] <= end:
+            return False
+        k = bisect_left(starts, end, 0, len(rows))
+        if k == len(rows):
+            return False
+        del rows[k:]
+        del starts[k + 1:]
+        return True
 
+    def _check_sizes(self, starts: list[int]) -> None:
+        if starts[-1] - starts[0] > self._max_row:
+            for i in range(len(starts) - 1):
+                if starts[i + 1] - starts[i] > self._max_row:
+                    raise self._too_large(starts[i])
+
+    def _parse(self) -> Iterator[tuple[list, list[int], list[int]]]:
+        """Yield (rows of values, start offsets, end offsets) batches."""
+        g = self._g
+        if not self._bom_checked:
+            self._check_bom()
+        while not self._at_end():
+            buf, pos = self._buf, self._pos
+            run = g.run_findall(self._ncols) if self._ncols else None
+            if run is not None:
+                tuples = run(buf, pos)
+                stopped = not tuples[-1][0]
+                if stopped:
+                    tuples.pop()
+                if tuples:
+                    rows, starts = self._run(tuples, self._base + pos)
+                    self._check_sizes(starts)
+                    unsafe = self._keep_safe(rows, starts)
+                    cut = self._cut(rows, starts)
+                    self._pos = starts[-1] - self._base
+                    if rows:
+                        yield rows, starts[:-1], starts[1:]
+                    if cut:
+                        return
+                    if unsafe:
+                        self._fill()
+                    continue
+            # whole rows of the rest of the buffer, then fields row by row
+            items = g.rows_findall(buf, pos)
+            if g.row_match(buf, len(buf) - len(items[-1])) is None:
+                items.pop()
+            if items:
+                starts = list(accumulate(map(len, items), initial=self._base + pos))
+                self._check_sizes(starts)
+                unsafe = self._keep_safe(items, starts)
+                cut = self._cut(items, starts)
+                self._pos = starts[-1] - self._base
+                if items:
+                    rows, offs, ends = self._convert_batch(items, starts)
+                    if rows:
+                        yield rows, offs, ends
+                if cut:
+                    return
+                if unsafe:
+                    self._fill()
+                continue
+            # one row on its own: one straddling the buffer end, or the unterminated last row
+            one = self._one_row()
+            if one is None:
+                return
+            raw, start, _ = one
+            vals = self._slow_values(raw)
+            if vals is not None:
+                yield [vals], [start], [start + len(raw)]
+
+    # ------------------------------------------------------------------ public API
     def read_header(self) -> list[str] | None:
         """Read the header row if this parser is configured to (idempotent)."""
         if self._header_done:
@@ -463,19 +555,20 @@ class CSVParser:
         self._header_done = True
         if not self._want_header:
             return None
+        if not self._bom_checked:
+            self._check_bom()
         g = self._g
-        for region, items, starts, eof_last in self._batch_source():
-            for i, row in enumerate(items):
-                raw, skip = self._split_slow(row)
-                if skip:
-                    continue
-                if g.trim and len(raw) > 1 and not raw[-1]:
-                    raw.pop()
-                self.columns = [g.header_name(f) for f in raw]
-                if i + 1 < len(items):
-                    self._pending = (region[starts[i + 1] - starts[0]:], items[i + 1:], starts[i + 1:], eof_last)
-                return self.columns
-        return None
+        while True:
+            one = self._one_row()
+            if one is None:
+                return None
+            raw, blank = self._split_slow(one[0])
+            if not blank:
+                break
+        if g.trim and len(raw) > 1 and not raw[-1]:
+            raw.pop()
+        self.columns = [g.header_name(f) for f in raw]
+        return self.columns
 
     def blocks(self, max_rows: int = 1024, max_bytes: int = 1 << 20) -> Iterator[RowBlock]:
         """Yield blocks of at most `max_rows` rows / about `max_bytes` source bytes."""
@@ -485,15 +578,7 @@ class CSVParser:
         cur_rows: list = []
         cur_offs: list[int] = []
         cur_start = cur_end = 0
-        source = self._batch_source()
-        while True:
-            if self._pending is not None:
-                batch, self._pending = self._pending, None
-            else:
-                batch = next(source, None)
-                if batch is None:
-                    break
-            vals, offs, ends = self._convert(*batch)
+        for vals, offs, ends in self._parse():
             i, n = 0, len(vals)
             while i < n:
                 if not cur_rows:
@@ -503,8 +588,11 @@ class CSVParser:
                 full = k < j
                 if full:
                     j = k + 1
-                cur_rows.extend(vals[i:j])
-                cur_offs.extend(offs[i:j])
+                if i == 0 and j == n and not cur_rows:
+                    cur_rows, cur_offs = vals, offs
+                else:
+                    cur_rows.extend(vals[i:j])
+                    cur_offs.extend(offs[i:j])
                 cur_end = ends[j - 1]
                 i = j
                 if full or len(cur_rows) >= max_rows:

@@ -541,6 +541,7 @@ def test_wrong_types_name_the_key(write, toml, key):
         ('[mydumper.csv]\nseparator = ","\ndelimiter = ",,"\n', "must not be prefix of each other"),
         ('[mydumper.csv]\nseparator = "ab"\ndelimiter = "a"\n', "must not be prefix of each other"),
         ('[mydumper.csv]\nescaped-by = "ab"\n', "mydumper.csv.escaped-by"),
+        ('[mydumper.csv]\nescaped-by = "é"\n', "mydumper.csv.escaped-by"),
         ('[mydumper.csv]\nescaped-by = ","\n', "mydumper.csv.escaped-by"),
         ('[mydumper]\ndata-invalid-char-replace = ","\n', "mydumper.data-invalid-char-replace"),
         ('[mydumper]\ncharacter-set = "ebcdic"\n', "mydumper.character-set"),
