@@ -1,16 +1,25 @@
 """`tidb-lightning-ctl`: maintenance actions on checkpoints and the target.
 
-It takes every `tidb-lightning` flag plus its own action flags.  The actions arrive with the
-checkpoint feature; until then each says plainly that it is not built, rather than doing
-nothing.
+It takes every `tidb-lightning` flag plus its own action flags (the first given action runs).
+The checkpoint actions work on the store and target the import's config names; the TiKV/
+importer actions have no meaning for MySQL-family targets and say so.
 """
 from __future__ import annotations
 
 import sys
 
+from tidb_lightning.checkpoints import admin
 from tidb_lightning.cli import version_text
-from tidb_lightning.config.flags import add_bool_flag, build_parser, parse_args
-from tidb_lightning.errors import ConfigError
+from tidb_lightning.config import load_config
+from tidb_lightning.config.flags import add_bool_flag, build_parser, overrides_from_args, parse_args
+from tidb_lightning.errors import ConfigError, LightningError
+
+CHECKPOINT_ACTIONS = {
+    "checkpoint_remove": admin.remove,
+    "checkpoint_error_ignore": admin.ignore_error,
+    "checkpoint_error_destroy": admin.destroy_error,
+    "checkpoint_dump": admin.dump,
+}
 
 ACTIONS = (
     ("--compact", None, "do a full compaction (TiKV only)"),
@@ -45,9 +54,26 @@ def main(argv: list[str] | None = None) -> int:
         print(version_text())
         return 0
     for flag, _, _ in ACTIONS:
-        if getattr(ns, flag.lstrip("-").replace("-", "_"), None):
+        dest = flag.lstrip("-").replace("-", "_")
+        value = getattr(ns, dest, None)
+        if not value:
+            continue
+        if dest not in CHECKPOINT_ACTIONS:
             print(f"error: tidb-lightning-ctl {flag} is not built yet", file=sys.stderr)
             return 2
+        try:
+            overrides = overrides_from_args(ns)
+            overrides.setdefault("mydumper.data-source-dir", "noop://")
+            overrides.setdefault("tikv-importer.backend", "tidb")
+            cfg = load_config(ns.config, overrides)
+            print(CHECKPOINT_ACTIONS[dest](cfg, value))
+        except ConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except LightningError as e:
+            print(f"tidb-lightning-ctl {flag} failed: {e}", file=sys.stderr)
+            return 1
+        return 0
     parser.print_help()
     return 0
 

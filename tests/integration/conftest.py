@@ -34,9 +34,22 @@ def run_lightning(server, data_dir, *args: str, config: str | Path | None = None
            "--log-file", str(log_file), *args]
     if config is not None:
         cmd += ["--config", str(config)]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    # TMPDIR: the default checkpoint file (`<tmpdir>/tidb_lightning_checkpoint.pb`) is per test
+    env = dict(os.environ, TMPDIR=str(tmp))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     log = log_file.read_text(errors="replace") if log_file.exists() else ""
     return Run(p.returncode, p.stdout, p.stderr, log)
+
+
+def run_ctl(server, *args: str, tmp: Path, config: str | Path | None = None) -> Run:
+    """`tidb-lightning-ctl ...` with the same target and checkpoint location as run_lightning."""
+    cmd = [sys.executable, "-m", "tidb_lightning.ctl", "--tidb-host", "127.0.0.1",
+           "--tidb-port", str(server.port), "--tidb-user", "root", *args]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    env = dict(os.environ, TMPDIR=str(tmp))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    return Run(p.returncode, p.stdout, p.stderr, "")
 
 
 def query(conn, sql: str, args=None) -> list[tuple]:
@@ -50,4 +63,12 @@ def lightning(mariadb, tmp_path):
     """`lightning(data_dir, *flags, config=...)` -> Run."""
     def run(data_dir, *args, **kw):
         return run_lightning(mariadb, data_dir, *args, tmp=tmp_path, **kw)
+    return run
+
+
+@pytest.fixture
+def ctl(mariadb, tmp_path):
+    """`ctl(*flags, config=...)` -> Run, sharing the `lightning` fixture's checkpoints."""
+    def run(*args, **kw):
+        return run_ctl(mariadb, *args, tmp=tmp_path, **kw)
     return run

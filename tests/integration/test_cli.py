@@ -61,7 +61,7 @@ def test_version_and_help():
     ctl = subprocess.run([sys.executable, "-m", "tidb_lightning.ctl", "-V"], capture_output=True,
                          text=True, cwd=ROOT)
     assert ctl.returncode == 0 and "Release Version" in ctl.stdout
-    ctl = subprocess.run([sys.executable, "-m", "tidb_lightning.ctl", "--checkpoint-remove=all"],
+    ctl = subprocess.run([sys.executable, "-m", "tidb_lightning.ctl", "--compact"],
                          capture_output=True, text=True, cwd=ROOT)
     assert ctl.returncode != 0 and "not built yet" in ctl.stderr
 

@@ -65,8 +65,8 @@ def connect(tidb, *, binary: bool = False, session: bool = True, local_infile: b
         if code == 1045:
             raise TargetError(f"cannot log in to the target {describe(tidb)}: {msg}; check "
                               f"`tidb.user` / `tidb.password` (--tidb-user / --tidb-password)") from None
-        raise TargetError(f"cannot connect to the target {describe(tidb)}: {msg}; check "
-                          f"`tidb.host` / `tidb.port` and that the server is running") from None
+        raise RetryableTargetError(f"cannot connect to the target {describe(tidb)}: {msg}; check "
+                                   f"`tidb.host` / `tidb.port` and that the server is running") from None
     if session:
         _apply_session(conn, tidb, data=binary)
     if binary:

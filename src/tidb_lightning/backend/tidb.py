@@ -10,9 +10,11 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import pymysql
 
+from tidb_lightning import failpoints
 from tidb_lightning.backend import db
 from tidb_lightning.errors import DataError, TargetError
 from tidb_lightning.parse.schema import quote_ident
@@ -85,11 +87,15 @@ class TiDBWriter:
             else:
                 cur.execute("SET time_zone = %s", (self.time_zone,))
 
-    def write(self, qualified: str, columns, values: bytes, where: str) -> WriteResult:
-        """Run one statement; `where` (file and offset) goes into every error message.
+    def write(self, qualified: str, columns, values: bytes, where: str,
+              ledger_sql: Callable[[int], bytes] | None = None) -> WriteResult:
+        """Run one INSERT; `where` (file and offset) goes into every error message.
 
-        Transient errors (deadlock, lock wait timeout) are retried with backoff; a lost
-        connection is *not* retried blindly, because the statement may have committed.
+        With `ledger_sql` (rows written -> the chunk's progress record) both statements run in one
+        transaction, so rows and progress commit together or not at all.  Deadlocks and
+        lock wait timeouts are retried here (the server rolled everything back).  A lost
+        connection raises RetryableTargetError: whether the commit happened is then read
+        from the ledger by the caller, never guessed.
         """
         sql = statement_head(self.backend.verb, qualified, columns) + values
         if len(sql) > self.backend.max_packet > 0:
@@ -99,10 +105,24 @@ class TiDBWriter:
         for attempt in range(MAX_RETRIES + 1):
             conn = self._connection()
             try:
+                if ledger_sql is None:
+                    conn.query(sql)
+                    return self._result(conn)
+                conn.begin()
                 conn.query(sql)
-                return self._result(conn)
+                result = self._result(conn)
+                conn.query(ledger_sql(result.rows))
+                failpoints.hit("backend.before-commit")
+                conn.commit()
+                failpoints.hit("backend.after-commit")
+                return result
             except pymysql.err.MySQLError as e:
                 code = db.error_code(e)
+                lost = code in db.CONNECTION_LOST_CODES or isinstance(e, pymysql.err.InterfaceError)
+                if lost:
+                    self.close()
+                elif ledger_sql is not None:
+                    self._rollback()
                 if code == 1062:
                     raise DataError(f"{where}: duplicate key for {qualified} (on-duplicate = "
                                     f"\"error\"): Error 1062: {e.args[1]}") from None
@@ -111,13 +131,31 @@ class TiDBWriter:
                     log.warning("%s: transient error, retrying in %.1fs: %s", where, delay, e)
                     time.sleep(delay)
                     continue
-                if code in db.CONNECTION_LOST_CODES or isinstance(e, pymysql.err.InterfaceError):
-                    self.close()
                 err = db.classify(e, f"{where}: writing to {qualified} failed")
-                if not err.retryable and code not in (0,) and code < 2000:
+                if not err.retryable and not lost and 0 < code < 2000:
                     raise DataError(str(err)) from None
                 raise err from None
         raise TargetError(f"{where}: giving up after {MAX_RETRIES} retries")  # pragma: no cover
+
+    def execute(self, sql: bytes | str, args=None) -> list[tuple]:
+        """Run a small statement (ledger reads and updates) on this writer's connection."""
+        try:
+            with self._connection().cursor() as cur:
+                cur.execute(sql, args)
+                return list(cur.fetchall())
+        except pymysql.err.MySQLError as e:
+            if db.error_code(e) in db.CONNECTION_LOST_CODES or isinstance(e, pymysql.err.InterfaceError):
+                self.close()
+            raise db.classify(e, "updating chunk progress on the target failed") from None
+
+    def cursor(self):
+        return self._connection().cursor()
+
+    def _rollback(self) -> None:
+        try:
+            self.conn.rollback()
+        except pymysql.err.MySQLError:
+            self.close()
 
     @staticmethod
     def _result(conn) -> WriteResult:

@@ -91,13 +91,19 @@ class ValuesBatch:
 
     ``values`` is the dump's own text ``(...),(...)``, ready to follow ``VALUES``.
     ``columns`` is the statement's column list (``None`` when it had none).
-    ``end_offset`` is the absolute offset just past the last tuple taken.
+    ``end_offset`` is the absolute offset just past the last tuple taken (or past the `;`
+    ending its statement).  ``mid_statement`` says the statement goes on after
+    ``end_offset``: to resume there, pass ``resume_columns=columns`` to the parser.
     """
 
     columns: tuple[str, ...] | None
     values: bytes
     start_offset: int
     end_offset: int
+    mid_statement: bool = False
+
+
+NOT_RESUMING = object()  # `resume_columns` default: start at a statement boundary
 
 
 class SQLDumpParser:
@@ -109,7 +115,11 @@ class SQLDumpParser:
 
     def __init__(self, stream: BinaryIO, path: str, *, start: int = 0, block_size: int = 64 * 1024,
                  backslash_escapes: bool = True, max_batch_bytes: int = 1 << 20,
-                 max_row_size: int = 256 << 20) -> None:
+                 max_row_size: int = 256 << 20, resume_columns=NOT_RESUMING) -> None:
+        """``resume_columns``: ``start`` is inside a statement, just after one of its row
+        tuples (a checkpointed ``end_offset`` with ``mid_statement``); these are the
+        statement's columns (``None`` for none)."""
+        self._resume = resume_columns
         self._stream = stream
         self.path = path
         self._g = _GRAMMARS[backslash_escapes]
@@ -218,19 +228,38 @@ class SQLDumpParser:
             return self._error(pos, "premature end of file: row of values not closed by ')'")
         return self._error(stop, f"unexpected {ch.decode('utf-8', 'replace')!r} in row of values")
 
+    def _resume_point(self) -> tuple[tuple[str, ...] | None] | None:
+        """When resuming inside a statement: consume the `,` that follows the last tuple
+        taken and return the statement's columns; None otherwise (or if the statement in
+        fact ended there)."""
+        if self._resume is NOT_RESUMING:
+            return None
+        cols, self._resume = self._resume, NOT_RESUMING
+        ch = self._next_char()
+        if ch == b";":
+            self._pos += 1
+            return None
+        if ch != b",":
+            raise self._error(self._pos, "cannot resume: expected ',' or ';' at the checkpointed "
+                              "offset; has the file changed since the last run?")
+        self._pos += 1
+        self._next_char()
+        return (None if cols is None else tuple(cols),)
+
     def batches(self) -> Iterator[ValuesBatch]:
         parts: list[bytes] = []
         size = 0
         cols: tuple[str, ...] | None = None
         start = end = 0
+        open_stmt = False  # the last part taken is not followed by its statement's `;`
 
         def flush() -> ValuesBatch:
             nonlocal parts, size
-            b = ValuesBatch(cols, b",".join(parts), start, end)
+            b = ValuesBatch(cols, b",".join(parts), start, end, open_stmt)
             parts, size = [], 0
             return b
 
-        while (head := self._statement_head()) is not None:
+        while (head := self._resume_point() or self._statement_head()) is not None:
             if parts and head[0] != cols:
                 yield flush()
             cols = head[0]
@@ -251,6 +280,7 @@ class SQLDumpParser:
                 if not parts:
                     start = self._base + self._pos
                 parts.append(self._buf[self._pos:m.end()])
+                open_stmt = True
                 size += m.end() - self._pos + 1  # + the "," that joins parts
                 self._pos = m.end()
                 end = self._base + self._pos
@@ -261,6 +291,7 @@ class SQLDumpParser:
                 elif ch == b";":
                     self._pos += 1
                     end = self._base + self._pos
+                    open_stmt = False
                     break
                 elif not ch:
                     raise self._error(self._pos, "premature end of file: statement not terminated by ';'")

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from tidb_lightning import log as llog
 from tidb_lightning.encode.sql_literal import rows_to_values
-from tidb_lightning.errors import DataSyntaxError, LightningError, NotBuiltError
+from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
+from tidb_lightning.errors import DataSyntaxError, LightningError, NotBuiltError, RetryableTargetError
 from tidb_lightning.parse.csv import CSVParser
-from tidb_lightning.parse.sql import SQLDumpParser, drop_fields
+from tidb_lightning.parse.sql import NOT_RESUMING, SQLDumpParser, drop_fields
 from tidb_lightning.restore.target import TargetTable
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class ChunkSettings:
     csv_header_match: bool
     max_row_size: int
     tidb_target: bool = False  # the target is TiDB (it takes `_tidb_rowid` values)
+    ledger: Ledger | None = None  # chunk progress on the target; None = checkpoints off
 
 
 @dataclass
@@ -50,6 +52,12 @@ class Chunk:
     type: str
     compression: str
     size: int
+    offset: int = 0  # the chunk is the byte range [offset, end_offset) of the file
+    end: int | None = None
+
+    @property
+    def end_offset(self) -> int:
+        return self.size if self.end is None else self.end
 
 
 ROW_ID = "_tidb_rowid"
@@ -98,27 +106,98 @@ def _warn_missing(target: TargetTable, columns, display: str, warned: set) -> No
                     "default value", table=target.qualified, colName=name, file=display)
 
 
+@dataclass
+class _Run:
+    """One pass over a chunk, from a start position; reports progress as it commits."""
+
+    chunk: Chunk
+    settings: ChunkSettings
+    writer: object
+    progress: object
+    stop: threading.Event
+    counted: int = 0  # source bytes of this chunk already reported to `progress`
+
+    def account(self, upto: int, rows: int = 0, duplicates: int = 0, warnings: int = 0) -> None:
+        nbytes = max(upto - self.chunk.offset - self.counted, 0)
+        self.counted += nbytes
+        self.progress.record(self.chunk.table_key, nbytes=nbytes, rows=rows, duplicates=duplicates,
+                             warnings=warnings)
+
+    def deliver(self, columns, values: bytes, offset: int, end: int, resume: object) -> None:
+        """Send one batch; with checkpoints, its progress record commits with it."""
+        if self.stop.is_set():
+            raise Cancelled()
+        ledger = self.settings.ledger
+        c = self.chunk
+        res = self.writer.write(
+            c.target.qualified, columns, values, where=f"file {c.display} at offset {offset}",
+            ledger_sql=None if ledger is None else lambda rows: ledger.advance_sql(
+                c.table_key, c.path, c.offset, end, rows, resume=resume))
+        self.account(end, res.rows, res.duplicates, res.warnings)
+
+    def finish(self) -> None:
+        ledger = self.settings.ledger
+        c = self.chunk
+        if ledger is not None:
+            self.writer.execute(ledger.advance_sql(c.table_key, c.path, c.offset, c.end_offset, 0,
+                                                   done=True))
+        self.account(c.end_offset)
+
+
+MAX_CHUNK_RETRIES = 6
+
+
 def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progress,
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, state: ChunkProgress | None = None) -> None:
+    """Import one chunk, starting where `state` (its committed progress) says.
+
+    With checkpoints on, a transient failure (server gone, connection reset) is retried with
+    backoff: the chunk restarts from the progress committed on the target, so a batch whose
+    commit was lost in flight is neither skipped nor sent twice.
+    """
     if chunk.compression:
         raise NotBuiltError(f"{chunk.display}: compressed data files ({chunk.compression}) are not "
                             f"supported yet; decompress the file first")
     if chunk.type not in ("sql", "csv"):
         raise NotBuiltError(f"{chunk.display}: {chunk.type} data files are not supported yet")
-    with storage.open(chunk.path) as stream:
-        if chunk.type == "sql":
-            _import_sql(chunk, stream, settings, writer, progress, stop)
-        else:
-            _import_csv(chunk, stream, settings, writer, progress, stop)
+    run = _Run(chunk, settings, writer, progress, stop)
+    attempt = 0
+    while True:
+        try:
+            if state is None and settings.ledger is not None:
+                state = _read_state(settings.ledger, writer, chunk)
+            if state is not None and state.done:
+                run.account(chunk.end_offset)
+                return
+            if state is not None:
+                run.account(state.pos)
+            with storage.open(chunk.path) as stream:
+                if chunk.type == "sql":
+                    _import_sql(run, stream, state)
+                else:
+                    _import_csv(run, stream, state)
+            run.finish()
+            break
+        except RetryableTargetError as e:
+            attempt += 1
+            if settings.ledger is None or attempt > MAX_CHUNK_RETRIES:
+                hint = "re-run to resume" if settings.ledger is not None else \
+                    "re-run the import (checkpoints are off: it starts from the beginning)"
+                raise RetryableTargetError(f"{e}; gave up after {attempt - 1} retries; {hint}") from None
+            delay = min(0.5 * 2 ** attempt, 20.0)
+            log.warning("%s: transient error, retrying chunk from its last commit in %.1fs "
+                        "(attempt %d of %d): %s", chunk.display, delay, attempt, MAX_CHUNK_RETRIES, e)
+            writer.close()
+            if stop.wait(delay):
+                raise Cancelled() from None
+            state = None
     if stop.is_set():  # the import failed while our last statement ran: not "completed"
         raise Cancelled()
 
 
-def _deliver(chunk, writer, progress, columns, values: bytes, offset: int, nbytes: int) -> None:
-    res = writer.write(chunk.target.qualified, columns, values,
-                       where=f"file {chunk.display} at offset {offset}")
-    progress.record(chunk.table_key, nbytes=nbytes, rows=res.rows, duplicates=res.duplicates,
-                    warnings=res.warnings)
+def _read_state(ledger, writer, chunk: Chunk) -> ChunkProgress | None:
+    with writer.cursor() as cur:
+        return ledger.read(cur, chunk.table_key).get((chunk.path, chunk.offset))
 
 
 _TIME_ZONE = re.compile(rb"SET\s+(?:SESSION\s+|@@(?:SESSION\.)?)?TIME_ZONE\s*=\s*'([^']{1,64})'", re.I)
@@ -132,18 +211,22 @@ def dump_time_zone(head: bytes) -> str | None:
     return m.group(1).decode("ascii", "replace") if m else None
 
 
-def _import_sql(chunk, stream, settings, writer, progress, stop) -> None:
+def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
+    chunk, settings, writer = run.chunk, run.settings, run.writer
     head = stream.read(64 * 1024)
-    stream.seek(0)
     writer.set_time_zone(dump_time_zone(head))
-    parser = SQLDumpParser(stream, chunk.display, block_size=settings.read_block_size,
+    pos, resume = chunk.offset, NOT_RESUMING
+    if state is not None:
+        pos = state.pos
+        if state.resume is not None:
+            resume = state.resume.get("columns")
+    stream.seek(pos)
+    parser = SQLDumpParser(stream, chunk.display, start=pos, block_size=settings.read_block_size,
                            backslash_escapes=settings.backslash_escapes,
-                           max_batch_bytes=settings.batch_bytes, max_row_size=settings.max_row_size)
-    done = 0
+                           max_batch_bytes=settings.batch_bytes, max_row_size=settings.max_row_size,
+                           resume_columns=resume)
     warned: set = set()
     for batch in parser.batches():
-        if stop.is_set():
-            raise Cancelled()
         cols, drop = _column_list(chunk.target, batch.columns, chunk.display, batch.start_offset,
                                   settings.tidb_target)
         if batch.columns is not None:
@@ -155,17 +238,16 @@ def _import_sql(chunk, stream, settings, writer, progress, stop) -> None:
                 values = drop_fields(values, drop, len(batch.columns), settings.backslash_escapes)
             except ValueError as e:
                 raise DataSyntaxError(chunk.display, batch.start_offset, str(e)) from None
-        _deliver(chunk, writer, progress, cols, values, batch.start_offset,
-                 batch.end_offset - done)
-        done = batch.end_offset
-    progress.record(chunk.table_key, nbytes=chunk.size - done, rows=0, duplicates=0, warnings=0)
+        run.deliver(cols, values, batch.start_offset, batch.end_offset,
+                    {"columns": None if batch.columns is None else list(batch.columns)}
+                    if batch.mid_statement else None)
 
 
-def _import_csv(chunk, stream, settings, writer, progress, stop) -> None:
-    writer.set_time_zone(None)  # a CSV has no zone: not the one of the SQL dump run before
-    parser = CSVParser(stream, settings.csv_dialect, chunk.display,
-                       block_size=settings.read_block_size, max_row_size=settings.max_row_size)
-    header = parser.read_header()
+def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
+    chunk, settings = run.chunk, run.settings
+    run.writer.set_time_zone(None)  # a CSV has no zone: not the one of the SQL dump run before
+    header = CSVParser(stream, settings.csv_dialect, chunk.display, block_size=settings.read_block_size,
+                       max_row_size=settings.max_row_size).read_header()
     if header is not None and settings.csv_header_match:
         cols, drop = _column_list(chunk.target, header, chunk.display, 0, settings.tidb_target)
         expected = len(header)
@@ -175,10 +257,16 @@ def _import_csv(chunk, stream, settings, writer, progress, stop) -> None:
     else:
         cols, drop = _column_list(chunk.target, None, chunk.display, 0)
         expected = len(chunk.target.insertable)
-    done = 0
+    if state is not None:
+        stream.seek(state.pos)
+        parser = CSVParser(stream, settings.csv_dialect, chunk.display, start=state.pos,
+                           block_size=settings.read_block_size, max_row_size=settings.max_row_size,
+                           skip_header=False)
+    else:
+        stream.seek(0)
+        parser = CSVParser(stream, settings.csv_dialect, chunk.display,
+                           block_size=settings.read_block_size, max_row_size=settings.max_row_size)
     for block in parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes):
-        if stop.is_set():
-            raise Cancelled()
         for i, row in enumerate(block.rows):
             if len(row) != expected:
                 raise DataSyntaxError(
@@ -188,8 +276,5 @@ def _import_csv(chunk, stream, settings, writer, progress, stop) -> None:
         if block.rows:
             rows = block.rows if not drop else \
                 [[v for i, v in enumerate(r) if i not in drop] for r in block.rows]
-            _deliver(chunk, writer, progress, cols,
-                     rows_to_values(rows, settings.backslash_escapes),
-                     block.offsets[0], block.end_offset - done)
-        done = block.end_offset
-    progress.record(chunk.table_key, nbytes=chunk.size - done, rows=0, duplicates=0, warnings=0)
+            run.deliver(cols, rows_to_values(rows, settings.backslash_escapes),
+                        block.offsets[0], block.end_offset, None)

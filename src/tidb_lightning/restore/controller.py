@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from tidb_lightning import log as llog
 from tidb_lightning.backend import db as dbconn
 from tidb_lightning.backend.tidb import TiDBBackend
+from tidb_lightning.checkpoints import ChunkCheckpoint
 from tidb_lightning.errors import ConfigError, LightningError, SourceError, TargetError
 from tidb_lightning.parse.csv import CSVDialect
 from tidb_lightning.parse.schema import quote_ident
+from tidb_lightning.restore.checkpoint import DONE, open_session
 from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, import_chunk
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
@@ -118,15 +120,22 @@ class Importer:
             self._target_kind = info.kind
             max_packet = backend.resolve_max_packet(meta)
             log.info("target server is %s %s; max-allowed-packet %d", info.kind, info.version, max_packet)
+        session = None
         try:
+            session = open_session(cfg)
+            with llog.task(log, "open checkpoints"):
+                session.open(meta)
             storage = LocalStorage(cfg.mydumper.data_source_dir)
             with llog.task(log, "load data source", dir=cfg.mydumper.data_source_dir):
                 router = FileRouter(cfg.mydumper.files, cfg.mydumper.default_file_rules,
                                     cfg.mydumper.case_sensitive)
                 dbs = load_source(storage, router, table_filter(cfg), no_schema=cfg.mydumper.no_schema)
             targets = self._schema(meta, storage, dbs)
-            self._import_tables(storage, dbs, targets, backend, max_packet)
+            self._import_tables(storage, dbs, targets, backend, max_packet, session, meta)
+            session.finish(meta)
         finally:
+            if session is not None:
+                session.close()
             meta.close()
         return self.progress
 
@@ -150,7 +159,7 @@ class Importer:
                 targets[(d.name, name)] = t
         return targets
 
-    def _import_tables(self, storage, dbs, targets, backend, max_packet: int) -> None:
+    def _import_tables(self, storage, dbs, targets, backend, max_packet: int, session, meta) -> None:
         cfg = self.cfg
         view_names = {(v.schema, v.name) for d in dbs for v in d.views}
         tables: list[_Table] = []
@@ -159,15 +168,22 @@ class Importer:
             for t in d.tables:
                 if (t.schema, t.name) in view_names or not t.data_files:
                     continue
+                key = f"{quote_ident(t.schema)}.{quote_ident(t.name)}"
+                if session.status(key) >= DONE:
+                    log.info("table %s was imported by an earlier run (checkpoint): skipped", key)
+                    continue
                 target = targets.get((t.schema, t.name))
                 if target is None:
                     missing.append(f"`{t.schema}`.`{t.name}`")
                     continue
-                key = f"{quote_ident(t.schema)}.{quote_ident(t.name)}"
-                chunks = deque(Chunk(key, target, f.path, storage.describe(f.path), f.type,
-                                     f.compression, f.size) for f in t.data_files)
+                plan, progress = session.plan(key, [
+                    ChunkCheckpoint(key, f.path, 0, f.size, f.type, f.compression, f.key, f.size)
+                    for f in t.data_files], meta)
+                chunks = deque((Chunk(key, target, c.path, storage.describe(c.path), c.type,
+                                      c.compression, c.file_size, c.offset, c.end_offset),
+                                progress.get((c.path, c.offset))) for c in plan)
                 tables.append(_Table(key, chunks))
-                self.progress.add_table(key, sum(f.size for f in t.data_files), len(chunks))
+                self.progress.add_table(key, sum(c.end_offset - c.offset for c in plan), len(chunks))
         if missing:
             hint = ("they must exist on the target when `mydumper.no-schema` is set"
                     if cfg.mydumper.no_schema else "their schema files did not create them")
@@ -178,13 +194,13 @@ class Importer:
             batch_rows=cfg.tikv_importer.logical_import_batch_rows,
             backslash_escapes="NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper(),
             csv_dialect=csv_dialect(cfg.mydumper.csv),
-            csv_header_match=cfg.mydumper.csv.header_schema_match,
+            csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
             max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB")
         workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
         reporter = ProgressLogger(self.progress, cfg.cron.log_progress)
         reporter.start()
-        threads = [threading.Thread(target=self._worker, args=(sched, storage, settings, backend),
+        threads = [threading.Thread(target=self._worker, args=(sched, storage, settings, backend, session),
                                     name=f"region-{i}") for i in range(workers)]
         try:
             with llog.task(log, "restore all tables data", tables=len(tables), workers=workers):
@@ -201,15 +217,16 @@ class Importer:
             reporter.stop()
             log.info(self.progress.line())
 
-    def _worker(self, sched: _Scheduler, storage, settings: ChunkSettings, backend) -> None:
+    def _worker(self, sched: _Scheduler, storage, settings: ChunkSettings, backend, session) -> None:
         writer = backend.writer()
         try:
             while (job := sched.next()) is not None:
-                table, chunk = job
+                table, (chunk, state) = job
                 try:
                     with llog.task(log, "restore chunk", table=chunk.table_key, file=chunk.display):
-                        import_chunk(chunk, storage, settings, writer, self.progress, self._stop)
+                        import_chunk(chunk, storage, settings, writer, self.progress, self._stop, state)
                     if self.progress.chunk_done(chunk.table_key):
+                        session.table_imported(chunk.table_key)
                         st = self.progress.tables[chunk.table_key]
                         llog.kv(log, logging.INFO, "restore table completed", table=chunk.table_key,
                                 rows=st.rows, bytes=st.bytes, duplicates=st.duplicates,
@@ -220,6 +237,10 @@ class Importer:
                     if not self._stop.is_set():
                         self._errors.append(e)
                         self._stop.set()
+                        if isinstance(e, LightningError) and not e.retryable:
+                            # bad data or a refused row: the table needs a decision (ctl);
+                            # transient failures are not recorded, so a re-run just resumes
+                            session.table_failed(chunk.table_key, e)
                     sched.stop()
                     return
                 finally:

@@ -1,0 +1,97 @@
+"""Chunk progress kept on the import target, committed in the same transaction as the rows.
+
+This is what makes a resume exact whatever the table looks like (no primary key,
+`on-duplicate = "error"`) and whichever checkpoint driver is used: a batch of rows and the
+record "chunk C is done up to byte P" commit together or not at all, so after a kill at any
+instant the next run restarts each chunk exactly after the last committed row.  The
+checkpoint store (file or mysql) keeps the task, the table statuses and the chunk list; it
+never holds positions that could disagree with the target.
+
+Table `<checkpoint.schema>.chunk_progress_v1` on the target, one row per chunk, keyed by a
+SHA-256 of (task id, table, path, chunk start offset): a new task never mistakes an old
+task's rows for its own progress.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from tidb_lightning.parse.schema import quote_ident
+
+TABLE = "chunk_progress_v1"
+
+
+@dataclass(frozen=True)
+class ChunkProgress:
+    pos: int                 # absolute offset the next run starts at
+    rows: int                # rows committed so far
+    done: bool               # the whole chunk is imported
+    resume: object           # parser state at `pos`: None = statement boundary, else {"columns": [...]|None}
+
+
+def chunk_key(task_id: int, table_name: str, path: str, offset: int) -> bytes:
+    text = f"{task_id}\x00{table_name}\x00{path}\x00{offset}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
+
+
+def _literal(b: bytes) -> bytes:
+    return b"x'" + b.hex().encode() + b"'"
+
+
+def _string(s: str) -> bytes:
+    return _literal(s.encode("utf-8", "surrogateescape"))
+
+
+class Ledger:
+    """SQL for the progress table.  Builds statements; the caller runs them on its own
+    connection (inside its data transaction), so this class holds no connection."""
+
+    def __init__(self, schema: str, task_id: int) -> None:
+        self.schema = schema
+        self.task_id = task_id
+        self.table = f"{quote_ident(schema)}.{quote_ident(TABLE)}"
+
+    def create_sql(self) -> list[str]:
+        return [f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.schema)}",
+                f"CREATE TABLE IF NOT EXISTS {self.table} ("
+                "chunk_key BINARY(32) NOT NULL PRIMARY KEY, task_id BIGINT NOT NULL, "
+                "table_name VARCHAR(261) NOT NULL, "
+                "path TEXT NOT NULL, `offset` BIGINT NOT NULL, pos BIGINT NOT NULL, "
+                "`rows` BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0, resume TEXT NULL, "
+                "update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
+                "KEY k_table (task_id, table_name))"]
+
+    def advance_sql(self, table_name: str, path: str, offset: int, pos: int, rows: int,
+                    done: bool = False, resume: object = None) -> bytes:
+        """Upsert: the chunk is now committed up to `pos`, `rows` more rows."""
+        state = b"NULL" if resume is None else _string(json.dumps(resume))
+        return (b"INSERT INTO " + self.table.encode() + b" (chunk_key, task_id, table_name, path, `offset`, "
+                b"pos, `rows`, done, resume) VALUES (" + b",".join([
+                    _literal(chunk_key(self.task_id, table_name, path, offset)), str(self.task_id).encode(),
+                    _string(table_name), _string(path),
+                    str(offset).encode(), str(pos).encode(), str(rows).encode(), b"1" if done else b"0",
+                    state]) + b") ON DUPLICATE KEY UPDATE pos = VALUES(pos), `rows` = `rows` + VALUES(`rows`), "
+                b"done = VALUES(done), resume = VALUES(resume)")
+
+    def read(self, cursor, table_name: str) -> dict[tuple[str, int], ChunkProgress]:
+        """Progress of every chunk of one table, keyed by (path, offset)."""
+        cursor.execute(f"SELECT path, `offset`, pos, `rows`, done, resume FROM {self.table} "
+                       f"WHERE task_id = %s AND table_name = %s", (self.task_id, table_name))
+        out = {}
+        for path, offset, pos, rows, done, resume in cursor.fetchall():
+            path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
+            if isinstance(resume, bytes):
+                resume = resume.decode()
+            out[(path, int(offset))] = ChunkProgress(int(pos), int(rows), bool(done),
+                                                     None if resume is None else json.loads(resume))
+        return out
+
+    def forget_sql(self, table_name: str | None) -> tuple[str, tuple]:
+        """Delete the progress of one table (or of every table when None) of this task."""
+        if table_name is None:
+            return f"DELETE FROM {self.table} WHERE task_id = %s", (self.task_id,)
+        return f"DELETE FROM {self.table} WHERE task_id = %s AND table_name = %s", (self.task_id, table_name)
+
+    def drop_sql(self) -> str:
+        return f"DROP TABLE IF EXISTS {self.table}"

@@ -1,0 +1,154 @@
+"""How the restore uses checkpoints: task identity, table statuses, chunk plans, the ledger.
+
+The store (file or mysql driver) says which task this is, which tables are done or failed and
+which chunks each table has; the ledger on the target says how far each chunk committed.
+With checkpoints off, `open_session` returns a session that remembers nothing.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from tidb_lightning import __version__
+from tidb_lightning.checkpoints import ChunkCheckpoint, Status, TaskCheckpoint, open_store
+from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
+from tidb_lightning.checkpoints.model import failed_status, is_failed, status_name
+from tidb_lightning.errors import ConfigError, LightningError
+
+log = logging.getLogger(__name__)
+
+#: the last status of a table imported by the tidb backend (no checksum/analyze yet)
+DONE = Status.ANALYZE_SKIPPED
+
+
+def task_identity(cfg) -> TaskCheckpoint:
+    return TaskCheckpoint(
+        task_id=time.time_ns() // 1000, source_dir=cfg.mydumper.data_source_dir,
+        backend=cfg.tikv_importer.backend, tidb_host=cfg.tidb.host, tidb_port=int(cfg.tidb.port),
+        pd_addr=cfg.tidb.pd_addr, sorted_kv_dir=cfg.tikv_importer.sorted_kv_dir,
+        lightning_version=__version__, on_duplicate=cfg.tikv_importer.on_duplicate,
+        filter=tuple(cfg.mydumper.filter))
+
+
+def failed_tables_message(failed: list, where: str) -> str:
+    lines = [f"TiDB Lightning has failed last time; to prevent data loss this run stops now "
+             f"(checkpoint {where}). Resolve each failed table first:"]
+    for t in failed:
+        lines.append(f"  {t.table_name}: {status_name(t.status)}: {t.error or 'see the previous log'}")
+        lines.append(f"    tidb-lightning-ctl --checkpoint-error-destroy='{t.table_name}'  "
+                     f"(drop the table on the target; the next run imports it again)")
+        lines.append(f"    tidb-lightning-ctl --checkpoint-error-ignore='{t.table_name}'  "
+                     f"(keep its rows; the next run continues after the last commit)")
+    lines.append("  or use =all for every failed table; the previous run's log has the details")
+    return "\n".join(lines)
+
+
+class CheckpointSession:
+    """One run's view of its checkpoints.  Thread-safe where the workers call it
+    (`table_imported`, `table_failed`): the store serialises its own writes."""
+
+    def __init__(self, cfg, store) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.task: TaskCheckpoint | None = None
+        self.ledger: Ledger | None = None
+        self._statuses: dict[str, int] = {}
+        self._chunks: dict[str, list[ChunkCheckpoint]] = {}
+
+    def open(self, meta_conn) -> None:
+        """Check the stored task is this task, refuse to run over failed tables, and make
+        sure the ledger table exists on the target."""
+        wanted = task_identity(self.cfg)
+        stored = self.store.task()
+        if stored is not None:
+            diffs = stored.differences(wanted, strict=self.cfg.lightning.check_requirements)
+            if diffs:
+                raise ConfigError(
+                    f"the checkpoint in {self.store.description} belongs to another task: "
+                    + "; ".join(diffs) + ". To start over, run `tidb-lightning-ctl "
+                    "--checkpoint-remove=all` with the old config (and drop the tables it "
+                    "imported), or point `checkpoint.dsn`/`checkpoint.schema` elsewhere")
+            self.task = stored
+            log.info("resuming task %d from the checkpoint in %s", stored.task_id, self.store.description)
+        else:
+            self.store.initialize(wanted)
+            self.task = self.store.task() or wanted
+        tables = self.store.tables()
+        failed = [t for t in tables.values() if is_failed(t.status)]
+        if failed:
+            raise LightningError(failed_tables_message(failed, self.store.description))
+        self._statuses = {name: t.status for name, t in tables.items()}
+        self._chunks = {name: t.chunks for name, t in tables.items()}
+        self.ledger = Ledger(self.cfg.checkpoint.schema, self.task.task_id)
+        with meta_conn.cursor() as cur:
+            for sql in self.ledger.create_sql():
+                cur.execute(sql)
+
+    def status(self, table: str) -> int:
+        return self._statuses.get(table, Status.MISSING)
+
+    def plan(self, table: str, chunks: list[ChunkCheckpoint], meta_conn) -> tuple[list[ChunkCheckpoint],
+                                                                              dict[tuple[str, int], ChunkProgress]]:
+        """The table's chunk list (the stored one wins on resume) and their committed progress."""
+        self.store.insert_table(table, chunks)
+        stored = self._chunks.get(table) or chunks
+        with meta_conn.cursor() as cur:
+            progress = self.ledger.read(cur, table)
+        return stored, progress
+
+    def table_imported(self, table: str) -> None:
+        self.store.set_status(table, Status.IMPORTED)
+        self.store.set_status(table, DONE)
+        self._statuses[table] = DONE
+
+    def table_failed(self, table: str, error: BaseException) -> None:
+        status = failed_status(Status.LOADED)
+        self.store.set_status(table, status, str(error)[:2000])
+        self._statuses[table] = status
+
+    def finish(self, meta_conn) -> None:
+        """Everything imported: apply `checkpoint.keep-after-success`."""
+        keep = self.cfg.checkpoint.keep_after_success
+        log.info(self.store.finish(keep))
+        if keep == "remove":
+            with meta_conn.cursor() as cur:
+                cur.execute(*self.ledger.forget_sql(None))
+                cur.execute("SELECT COUNT(*) FROM " + self.ledger.table)
+                if cur.fetchone()[0] == 0:
+                    cur.execute(self.ledger.drop_sql())
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class NoCheckpoints:
+    """`checkpoint.enable = false`: every run starts from the beginning; nothing is kept."""
+
+    ledger = None
+
+    def open(self, meta_conn) -> None:
+        pass
+
+    def status(self, table: str) -> int:
+        return Status.MISSING
+
+    def plan(self, table, chunks, meta_conn):
+        return chunks, {}
+
+    def table_imported(self, table: str) -> None:
+        pass
+
+    def table_failed(self, table: str, error: BaseException) -> None:
+        pass
+
+    def finish(self, meta_conn) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def open_session(cfg):
+    if not cfg.checkpoint.enable:
+        return NoCheckpoints()
+    return CheckpointSession(cfg, open_store(cfg))
