@@ -5,7 +5,9 @@
     .venv/bin/python bench/run.py --size-mb 200 --tools lightning,myloader
 
 Each tool loads the dump from `gen_dump.py` into a fresh private MariaDB (one server for the
-whole run, the database dropped between tools).  Reported per tool: wall time, MB/s, the
+whole run, the database dropped between tools).  `lightning` runs with checkpoints (the
+default), `lightning-nocp` without; `lightning-resume` is killed after 90% of `lightning`'s
+time and only the re-run that finishes the import is timed.  Reported per tool: wall time, MB/s, the
 server's CPU seconds (from /proc), the client's CPU seconds and peak RSS, and the ratio of its
 wall time to ours.  Every tool's result is checked (row counts and CHECKSUM TABLE) against
 the others, so a fast wrong answer cannot win.
@@ -61,14 +63,18 @@ def data_bytes(d: Path) -> int:
 
 def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Path) -> list[str] | None:
     port = str(server.port)
-    if name == "lightning":
+    if name in ("lightning", "lightning-resume"):  # checkpoints on (the default, file driver)
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
-                "--log-file", str(work / "lightning.log"), "--enable-checkpoint=0"]
+                "--log-file", str(work / f"{name}.log")]
+    if name == "lightning-nocp":
+        return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", "tidb",
+                "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
+                "--log-file", str(work / "lightning-nocp.log"), "--enable-checkpoint=0"]
     if name == "lightning-csv":
         return [sys.executable, "-m", "tidb_lightning", "-d", str(csv_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
-                "--log-file", str(work / "lightning-csv.log"), "--enable-checkpoint=0",
+                "--log-file", str(work / "lightning-csv.log"),
                 "--config", str(work / "csv.toml")]
     if name.startswith("myloader"):
         threads = name.split("-t")[1] if "-t" in name else "4"
@@ -118,7 +124,8 @@ def checksums(server: MariaDB) -> dict[str, tuple[int, int]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=float, default=1000)
-    ap.add_argument("--tools", default="lightning,lightning-csv,myloader-t4,myloader-t2,mysql,loaddata")
+    ap.add_argument("--tools", default="lightning,lightning-resume,lightning-nocp,lightning-csv,"
+                                       "myloader-t4,myloader-t2,mysql,loaddata")
     ap.add_argument("--data", default=None, help="where to keep generated data (default: a temp dir)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lightning-bench-"))
@@ -128,6 +135,7 @@ def main() -> int:
     sql_dir = generate(data, args.size_mb, "sql")
     csv_dir = generate(data, args.size_mb, "csv")
     (work / "csv.toml").write_text("[mydumper.csv]\nheader = false\n")
+    os.environ["TMPDIR"] = str(work)  # the default checkpoint file lives with this run
     for p in (data, sql_dir, csv_dir):
         os.chmod(p, 0o755)
     size = data_bytes(sql_dir)
@@ -147,8 +155,19 @@ def main() -> int:
             conn.cursor().execute("DROP DATABASE IF EXISTS bench")
             conn.close()
             server_cpu0 = cpu_seconds(server.proc.pid)
+            cmd = run_tool(tool, server, sql_dir, csv_dir, work)
+            if tool == "lightning-resume":
+                full = next((r[1] for r in results if r[0] == "lightning"), None)
+                if full is None:
+                    print("skip lightning-resume: needs a `lightning` run first")
+                    continue
+                killed = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.9 * full)
+                killed.kill()
+                killed.wait()
+                server_cpu0 = cpu_seconds(server.proc.pid)
             t0 = time.monotonic()
-            code, client_cpu, maxrss, err = run_measured(run_tool(tool, server, sql_dir, csv_dir, work))
+            code, client_cpu, maxrss, err = run_measured(cmd)
             wall = time.monotonic() - t0
             server_cpu = cpu_seconds(server.proc.pid) - server_cpu0
             if code != 0:

@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from tidb_lightning import failpoints
 from tidb_lightning.errors import LightningError
 
 from . import store as _s
@@ -219,6 +220,7 @@ class FileStore:
                 (int(task.task_id), _s.to_bytes(task.source_dir), task.backend, task.tidb_host,
                  int(task.tidb_port), task.pd_addr, _s.to_bytes(task.sorted_kv_dir),
                  task.lightning_version, task.on_duplicate, _s.encode_filter(task.filter), _s.now_text()))
+            failpoints.hit("store.write")  # a kill here: the transaction never commits
         self._txn("store the task", fn, write=True)
 
     def insert_table(self, table_name: str, chunks: list[ChunkCheckpoint]) -> None:
@@ -236,6 +238,7 @@ class FileStore:
                 "sort_key, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(table_name, _s.to_bytes(c.path), int(c.offset), int(c.end_offset), c.type,
                   c.compression, _s.to_bytes(c.sort_key), int(c.file_size)) for c in chunks])
+            failpoints.hit("store.write")
         self._txn(f"store the chunks of {table_name}", fn, write=True)
 
     def set_status(self, table_name: str, status: int, error: str = "") -> None:
@@ -245,6 +248,7 @@ class FileStore:
             if cur.rowcount == 0:
                 raise LightningError(f"no checkpoint for table {table_name} in {self.description}: "
                                      f"insert_table() must come first")
+            failpoints.hit("store.write")
         self._txn(f"store the status of {table_name}", fn, write=True)
 
     # ------------------------------------------------------------------ ctl actions

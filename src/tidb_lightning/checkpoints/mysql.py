@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import pymysql
 
+from tidb_lightning import failpoints
 from tidb_lightning.errors import ConfigError, LightningError, RetryableTargetError, TargetError
 
 from . import store as _s
@@ -319,6 +320,7 @@ class MySQLStore:
                 (int(task.task_id), _s.to_bytes(task.source_dir), task.backend, task.tidb_host,
                  int(task.tidb_port), task.pd_addr, _s.to_bytes(task.sorted_kv_dir),
                  task.lightning_version, task.on_duplicate, _s.encode_filter(task.filter)))
+            failpoints.hit("store.write")  # a kill here: the transaction never commits
         self._run("store the task", fn)
 
     def insert_table(self, table_name: str, chunks: list[ChunkCheckpoint]) -> None:
@@ -339,6 +341,7 @@ class MySQLStore:
                     f"INSERT INTO {self._chunk_t} (chunk_key, table_name, path, `offset`, end_offset, type, "
                     f"compression, sort_key, file_size) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     rows[i:i + 1000])
+            failpoints.hit("store.write")
         self._run(f"store the chunks of {table_name}", fn)
 
     def set_status(self, table_name: str, status: int, error: str = "") -> None:
@@ -349,6 +352,7 @@ class MySQLStore:
                                      f"insert_table() must come first")
             cur.execute(f"UPDATE {self._table_t} SET status = %s, error = %s, update_time = CURRENT_TIMESTAMP(6) "
                         f"WHERE table_name = %s", (int(status), _s.clean_error(error), table_name))
+            failpoints.hit("store.write")
         self._run(f"store the status of {table_name}", fn)
 
     # ------------------------------------------------------------------ ctl actions

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from tidb_lightning import __version__
+from tidb_lightning import __version__, failpoints
 from tidb_lightning.checkpoints import ChunkCheckpoint, Status, TaskCheckpoint, open_store
 from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
 from tidb_lightning.checkpoints.model import failed_status, is_failed, status_name
@@ -97,6 +97,7 @@ class CheckpointSession:
         return stored, progress
 
     def table_imported(self, table: str) -> None:
+        failpoints.hit("restore.before-table-status")  # every chunk committed, status not yet
         self.store.set_status(table, Status.IMPORTED)
         self.store.set_status(table, DONE)
         self._statuses[table] = DONE
