@@ -50,6 +50,9 @@ class MariaDB:
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
     proc: subprocess.Popen | None = None
+    #: optional (ca, cert, key) PEM files: the server then offers TLS with them (copied into
+    #: the server's own directory so the `mysql` user can read them); `connect()` uses TLS
+    tls_files: tuple[str, str, str] | None = None
 
     @property
     def datadir(self) -> Path:
@@ -80,6 +83,23 @@ class MariaDB:
              "--skip-test-db", f"--tmpdir={self._tmpdir()}"],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
+    def _tls_args(self) -> list[str]:
+        if not self.tls_files:
+            return []
+        tls = self.base / "tls"
+        tls.mkdir(exist_ok=True)
+        args = []
+        for name, src in zip(("ca", "cert", "key"), self.tls_files):
+            dst = tls / f"{name}.pem"
+            shutil.copyfile(src, dst)
+            os.chmod(dst, 0o600 if name == "key" else 0o644)
+            if os.geteuid() == 0:
+                shutil.chown(dst, "mysql", "mysql")
+            args.append(f"--ssl-{name}={dst}")
+        if os.geteuid() == 0:
+            shutil.chown(tls, "mysql", "mysql")
+        return args
+
     def start(self, timeout: float = 60) -> "MariaDB":
         if not self.datadir.exists():
             self.initialize()
@@ -91,7 +111,7 @@ class MariaDB:
              f"--log-error={log}", "--innodb-buffer-pool-size=512M", "--local-infile=1",
              "--max-allowed-packet=256M", "--skip-log-bin", "--character-set-server=utf8mb4",
              "--collation-server=utf8mb4_general_ci", "--innodb-flush-log-at-trx-commit=2",
-             *self.extra_args],
+             *self._tls_args(), *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
@@ -105,6 +125,8 @@ class MariaDB:
                 time.sleep(0.2)
 
     def connect(self, **kw) -> pymysql.connections.Connection:
+        if self.tls_files and not any(k.startswith("ssl") for k in kw):
+            kw["ssl_ca"] = self.tls_files[0]  # TLS required (works with --require-secure-transport)
         return pymysql.connect(host="127.0.0.1", port=self.port, user="root", password="",
                                charset="utf8mb4", autocommit=True, **kw)
 

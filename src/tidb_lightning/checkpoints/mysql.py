@@ -27,6 +27,7 @@ from typing import Any, Callable
 import pymysql
 
 from tidb_lightning import failpoints
+from tidb_lightning.backend.db import TLS, tls_of
 from tidb_lightning.errors import ConfigError, LightningError, RetryableTargetError, TargetError
 
 from . import store as _s
@@ -106,18 +107,6 @@ def parse_dsn(dsn: str) -> DSN:
     return DSN(user, password, host or "127.0.0.1", port)
 
 
-def _ssl(tidb) -> dict | None:
-    sec = getattr(tidb, "security", None)
-    if sec is None or not getattr(sec, "ca_path", ""):
-        return None
-    ssl = {"ca": sec.ca_path}
-    if sec.cert_path:
-        ssl["cert"] = sec.cert_path
-    if sec.key_path:
-        ssl["key"] = sec.key_path
-    return ssl
-
-
 def _bak_schema(schema: str, task_id: int) -> str:
     """f"{schema}.{task_id}.bak", the schema part cut so the name fits MySQL's 64 characters."""
     suffix = f".{task_id}.bak"
@@ -127,10 +116,12 @@ def _bak_schema(schema: str, task_id: int) -> str:
 # --------------------------------------------------------------------------- the store
 
 class MySQLStore:
-    def __init__(self, dsn: DSN, schema: str, ssl: dict | None = None, *, via: str = "") -> None:
+    def __init__(self, dsn: DSN, schema: str, tls: "TLS | None" = None, *, via: str = "") -> None:
+        """tls: the target's TLS settings (`tidb.tls`, `tidb.security`) when the store lives on
+        the [tidb] target; None for a `checkpoint.dsn` server (PyMySQL's defaults)."""
         self.dsn = dsn
         self.schema = schema
-        self._ssl = ssl
+        self._tls = tls
         where = dsn.unix_socket or f"{dsn.host}:{dsn.port}"
         self.description = f"mysql {where} schema {schema}" + (f" ({via})" if via else "")
         self._lock = threading.RLock()
@@ -149,18 +140,20 @@ class MySQLStore:
         if cp.dsn.strip():
             return cls(parse_dsn(cp.dsn), cp.schema, via="checkpoint.dsn")
         t = cfg.tidb
-        return cls(DSN(t.user, t.password, t.host, int(t.port)), cp.schema, _ssl(t), via="[tidb] target")
+        return cls(DSN(t.user, t.password, t.host, int(t.port)), cp.schema, tls_of(t), via="[tidb] target")
 
     # ------------------------------------------------------------------ plumbing
 
     def _connect(self) -> pymysql.connections.Connection:
         d = self.dsn
         kw: dict[str, Any] = dict(user=d.user, password=d.password, charset="utf8mb4", autocommit=False,
-                                  connect_timeout=30, ssl=self._ssl)
+                                  connect_timeout=30)
         if d.unix_socket:
             kw["unix_socket"] = d.unix_socket
         else:
             kw.update(host=d.host, port=d.port)
+        if self._tls is not None:
+            return self._tls.connect(**kw)
         return pymysql.connect(**kw)
 
     def _ensure_tables(self, cur) -> None:
@@ -228,7 +221,10 @@ class MySQLStore:
     def _wrap(self, what: str, e: BaseException) -> TargetError:
         code = e.args[0] if isinstance(e, pymysql.err.MySQLError) and e.args and isinstance(e.args[0], int) else 0
         text = e.args[1] if isinstance(e, pymysql.err.MySQLError) and len(e.args) > 1 else str(e)
-        if code == 1045:
+        tls_hint = self._tls.explain(e) if self._tls is not None else None
+        if tls_hint:
+            hint = tls_hint
+        elif code == 1045:
             hint = "check the user and password of `checkpoint.dsn` (or [tidb] when the DSN is empty)"
         elif code in (1044, 1142, 1227):
             hint = f"the user needs CREATE, DROP, SELECT, INSERT, UPDATE and DELETE on schema {self.schema}"
@@ -236,7 +232,7 @@ class MySQLStore:
             hint = "check that the checkpoint server is running and reachable (`checkpoint.dsn`)"
         else:
             hint = "check the checkpoint server, or use `checkpoint.driver = \"file\"`"
-        cls = RetryableTargetError if self._lost(e) else TargetError
+        cls = RetryableTargetError if self._lost(e) and not tls_hint else TargetError
         err = cls(f"checkpoint store {self.description}: cannot {what}: "
                   f"{f'Error {code}: ' if code else ''}{text}; {hint}")
         err.code = code

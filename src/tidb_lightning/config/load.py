@@ -97,11 +97,9 @@ def _oplevel_on(value: Any, cfg: Config) -> bool:
     return OP_LEVELS.get(str(value).lower(), "off") != "off"
 
 
-_TLS_MSG = ("`tidb.tls`: only TLS with a verified CA (`[security]` ca-path/--ca) is built; "
-            "`skip-verify`/`preferred` are not built yet")
 _STATUS_MSG = "`lightning.status-addr`: the status server is not built yet (no HTTP server is started)"
-_POST_MSG = ("`post-restore.checksum`/`post-restore.analyze`: post-import checksum and ANALYZE are not built yet "
-             "(they are skipped, as upstream does for the tidb backend)")
+_POST_MSG = ("`post-restore.checksum`: the post-import checksum is not built yet "
+             "(tables are not verified, as upstream does for the tidb backend)")
 _IGNORE_COLS_MSG = "`[[mydumper.ignore-data-columns]]`: ignoring source columns is not built yet (the entries are ignored)"
 
 #: ONE table of "accepted but not built" settings.  Order matters: the first matching entry wins,
@@ -112,9 +110,6 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
              when=lambda v, cfg: cfg.lightning.server_mode, fatal=True),
     NotBuilt("lightning.status-addr", _STATUS_MSG, when=lambda v, cfg: bool(cfg.lightning.status_addr)),
     NotBuilt("lightning.pprof-port", _STATUS_MSG, when=lambda v, cfg: bool(cfg.lightning.status_addr)),
-    NotBuilt("checkpoint",
-             "`[checkpoint]` settings are not used yet: checkpoints are not built (every run starts from the beginning)",
-             when=lambda v, cfg: cfg.checkpoint.enable),
     NotBuilt("routes", "`[[routes]]`: table routing is not built yet (the rules are ignored; tables keep their source names)"),
     NotBuilt("mydumper.data-character-set",
              "`mydumper.data-character-set`: converting data files from another character set is not built yet "
@@ -127,7 +122,6 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
     NotBuilt("security.redact-info-log",
              "`security.redact-info-log` (--redact-info-log): log redaction is not built yet (data may appear in logs)",
              when=lambda v, cfg: v is True),
-    NotBuilt("tidb.tls", _TLS_MSG, when=lambda v, cfg: str(v).lower() not in ("", "false")),
     NotBuilt("lightning.max-error",
              "`lightning.max-error`: skipping and recording rows with type errors is not built yet "
              "(the first row the target refuses stops the import)",
@@ -136,7 +130,6 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
              "`tikv-importer.logical-import-prep-stmt`: prepared statements are not built "
              "(statements are sent as text)", when=lambda v, cfg: v is True),
     NotBuilt("post-restore.checksum", _POST_MSG, when=_oplevel_on),
-    NotBuilt("post-restore.analyze", _POST_MSG, when=_oplevel_on),
 )
 
 
@@ -171,10 +164,25 @@ def load_config(path: str | None, overrides: dict[str, object] | None = None) ->
     cfg = _convert(Config, merged, "", "")
     cfg.explicit_keys = frozenset(explicit)
     cfg.config_path = path
+    _password_from_env(cfg, overrides)
     adjust(cfg)
     validate(cfg)
     _check_not_built(cfg, explicit, merged)
     return cfg
+
+
+#: environment variable holding the target password (never logged, never in redacted())
+PASSWORD_ENV = "TIDB_PASSWORD"
+
+
+def _password_from_env(cfg: Config, overrides: dict[str, Any]) -> None:
+    """`TIDB_PASSWORD` fills `tidb.password` when neither --tidb-password (any value, even "")
+    nor a non-empty `password` in the file gives one: the sample config ships `password = ""`."""
+    if "tidb.password" in overrides or cfg.tidb.password:
+        return
+    env = os.environ.get(PASSWORD_ENV)
+    if env:
+        cfg.tidb.password = env
 
 
 def config_from_toml_dict(raw: dict[str, Any]) -> Config:
@@ -557,11 +565,11 @@ def adjust(cfg: Config) -> None:
     if not cp.dsn and cp.driver == "file":
         cp.dsn = os.path.join(tempfile.gettempdir(), cp.schema + ".pb")
 
-    # [post-restore]: upstream forces these off for the logical backend.
+    # [post-restore]: upstream forces these off for the logical backend.  ANALYZE is ours on
+    # every backend; the checksum is not built yet.
     if ti.backend == "tidb":
         pr = cfg.post_restore
         pr.checksum = "off"
-        pr.analyze = "off"
         pr.compact = False
         pr.checksum_via_sql = False
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from tidb_lightning import __version__, failpoints
+from tidb_lightning import __version__
 from tidb_lightning.checkpoints import ChunkCheckpoint, Status, TaskCheckpoint, open_store
 from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
 from tidb_lightning.checkpoints.model import failed_status, is_failed, status_name
@@ -45,7 +45,7 @@ def failed_tables_message(failed: list, where: str) -> str:
 
 class CheckpointSession:
     """One run's view of its checkpoints.  Thread-safe where the workers call it
-    (`table_imported`, `table_failed`): the store serialises its own writes."""
+    (`set_status`, `table_failed`): the store serialises its own writes."""
 
     def __init__(self, cfg, store) -> None:
         self.cfg = cfg
@@ -96,14 +96,13 @@ class CheckpointSession:
             progress = self.ledger.read(cur, table)
         return stored, progress
 
-    def table_imported(self, table: str) -> None:
-        failpoints.hit("restore.before-table-status")  # every chunk committed, status not yet
-        self.store.set_status(table, Status.IMPORTED)
-        self.store.set_status(table, DONE)
-        self._statuses[table] = DONE
+    def set_status(self, table: str, status: int) -> None:
+        self.store.set_status(table, status)
+        self._statuses[table] = status
 
-    def table_failed(self, table: str, error: BaseException) -> None:
-        status = failed_status(Status.LOADED)
+    def table_failed(self, table: str, error: BaseException, step: int = Status.LOADED) -> None:
+        """Record that `step` (the status it would have reached) failed for `table`."""
+        status = failed_status(step)
         self.store.set_status(table, status, str(error)[:2000])
         self._statuses[table] = status
 
@@ -136,10 +135,10 @@ class NoCheckpoints:
     def plan(self, table, chunks, meta_conn):
         return chunks, {}
 
-    def table_imported(self, table: str) -> None:
+    def set_status(self, table: str, status: int) -> None:
         pass
 
-    def table_failed(self, table: str, error: BaseException) -> None:
+    def table_failed(self, table: str, error: BaseException, step: int = Status.LOADED) -> None:
         pass
 
     def finish(self, meta_conn) -> None:

@@ -15,15 +15,18 @@ from dataclasses import dataclass, field
 from tidb_lightning import log as llog
 from tidb_lightning.backend import db as dbconn
 from tidb_lightning.backend.tidb import TiDBBackend
-from tidb_lightning.checkpoints import ChunkCheckpoint
+from tidb_lightning import failpoints
+from tidb_lightning.checkpoints import ChunkCheckpoint, Status
+from tidb_lightning.postprocess import PostProcessError, post_process
 from tidb_lightning.errors import ConfigError, LightningError, SourceError, TargetError
 from tidb_lightning.parse.csv import CSVDialect
 from tidb_lightning.parse.schema import quote_ident
 from tidb_lightning.restore.checkpoint import DONE, open_session
+from tidb_lightning.restore import precheck
 from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, import_chunk
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
-from tidb_lightning.restore.target import TargetTable, fetch_tables
+from tidb_lightning.restore.target import TargetTable, fetch_tables, target_key
 from tidb_lightning.source.filter import TableFilter
 from tidb_lightning.source.loader import load_source
 from tidb_lightning.source.router import FileRouter
@@ -122,14 +125,25 @@ class Importer:
             log.info("target server is %s %s; max-allowed-packet %d", info.kind, info.version, max_packet)
         session = None
         try:
+            # source first, then the pre-checks: nothing (checkpoint ledger included) is
+            # written to the target before they pass
+            storage = dbs = source_error = None
+            try:
+                storage = LocalStorage(cfg.mydumper.data_source_dir)
+                with llog.task(log, "load data source", dir=cfg.mydumper.data_source_dir):
+                    router = FileRouter(cfg.mydumper.files, cfg.mydumper.default_file_rules,
+                                        cfg.mydumper.case_sensitive)
+                    dbs = load_source(storage, router, table_filter(cfg), no_schema=cfg.mydumper.no_schema)
+            except SourceError as e:
+                if not cfg.lightning.check_requirements:
+                    raise
+                source_error = e  # reported as the pre-checks' `source` row, with the rest
+            if cfg.lightning.check_requirements:
+                with llog.task(log, "pre-checks"):
+                    precheck.enforce(cfg, meta, storage, dbs, source_error=source_error)
             session = open_session(cfg)
             with llog.task(log, "open checkpoints"):
                 session.open(meta)
-            storage = LocalStorage(cfg.mydumper.data_source_dir)
-            with llog.task(log, "load data source", dir=cfg.mydumper.data_source_dir):
-                router = FileRouter(cfg.mydumper.files, cfg.mydumper.default_file_rules,
-                                    cfg.mydumper.case_sensitive)
-                dbs = load_source(storage, router, table_filter(cfg), no_schema=cfg.mydumper.no_schema)
             targets = self._schema(meta, storage, dbs)
             self._import_tables(storage, dbs, targets, backend, max_packet, session, meta)
             session.finish(meta)
@@ -169,12 +183,16 @@ class Importer:
                 if (t.schema, t.name) in view_names or not t.data_files:
                     continue
                 key = f"{quote_ident(t.schema)}.{quote_ident(t.name)}"
-                if session.status(key) >= DONE:
+                status = session.status(key)
+                if status >= DONE:
                     log.info("table %s was imported by an earlier run (checkpoint): skipped", key)
                     continue
                 target = targets.get((t.schema, t.name))
                 if target is None:
                     missing.append(f"`{t.schema}`.`{t.name}`")
+                    continue
+                if status >= Status.IMPORTED:  # rows are in; some post-restore steps did not run
+                    self._resume_post(target, meta, session, status)
                     continue
                 plan, progress = session.plan(key, [
                     ChunkCheckpoint(key, f.path, 0, f.size, f.type, f.compression, f.key, f.size)
@@ -217,6 +235,22 @@ class Importer:
             reporter.stop()
             log.info(self.progress.line())
 
+    def _resume_post(self, target, meta, session, status: int) -> None:
+        def query(sql, args=None):
+            with meta.cursor() as cur:
+                cur.execute(sql, args)
+                return list(cur.fetchall())
+        try:
+            self._post(target, query, session, status)
+        except PostProcessError as e:
+            session.table_failed(target_key(target), e, e.step_status)
+            raise LightningError(str(e)) from None
+
+    def _post(self, target, query, session, status: int) -> None:
+        """Post-restore steps of one table (auto-increment, checksum, analyze) from `status`."""
+        post_process(target, query, self.cfg, status,
+                     lambda st: session.set_status(target_key(target), st))
+
     def _worker(self, sched: _Scheduler, storage, settings: ChunkSettings, backend, session) -> None:
         writer = backend.writer()
         try:
@@ -226,18 +260,22 @@ class Importer:
                     with llog.task(log, "restore chunk", table=chunk.table_key, file=chunk.display):
                         import_chunk(chunk, storage, settings, writer, self.progress, self._stop, state)
                     if self.progress.chunk_done(chunk.table_key):
-                        session.table_imported(chunk.table_key)
                         st = self.progress.tables[chunk.table_key]
                         llog.kv(log, logging.INFO, "restore table completed", table=chunk.table_key,
                                 rows=st.rows, bytes=st.bytes, duplicates=st.duplicates,
                                 warnings=st.warnings)
+                        failpoints.hit("restore.before-table-status")  # rows in, status not yet
+                        session.set_status(chunk.table_key, Status.IMPORTED)
+                        self._post(chunk.target, writer.execute, session, Status.IMPORTED)
                 except Cancelled:
                     return
                 except BaseException as e:  # noqa: BLE001 - every failure must stop the import
                     if not self._stop.is_set():
                         self._errors.append(e)
                         self._stop.set()
-                        if isinstance(e, LightningError) and not e.retryable:
+                        if isinstance(e, PostProcessError):
+                            session.table_failed(chunk.table_key, e, e.step_status)
+                        elif isinstance(e, LightningError) and not e.retryable:
                             # bad data or a refused row: the table needs a decision (ctl);
                             # transient failures are not recorded, so a re-run just resumes
                             session.table_failed(chunk.table_key, e)

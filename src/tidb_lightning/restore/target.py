@@ -54,3 +54,8 @@ def fetch_tables(conn, schema: str) -> dict[str, TargetTable]:
                 or "PERSISTENT" in (extra or "").upper()
             cols.setdefault(table, []).append(Column(column, generated))
     return {t: TargetTable(schema, t, tuple(c)) for t, c in cols.items()}
+
+
+def target_key(table: TargetTable) -> str:
+    """The checkpoint name of a table: `db`.`tbl`."""
+    return table.qualified

@@ -116,7 +116,7 @@ def test_flags_fully_override_a_config_of_wrong_values(write):
     assert (cfg.tikv_importer.backend, cfg.tikv_importer.addr, cfg.tikv_importer.sorted_kv_dir) == (
         "tidb", "127.0.0.1:8808", "/tmp/sorted")
     assert cfg.checkpoint.enable is False
-    assert (cfg.post_restore.checksum, cfg.post_restore.analyze) == ("off", "off")
+    assert (cfg.post_restore.checksum, cfg.post_restore.analyze) == ("off", "off")  # --analyze off
     assert (cfg.security.ca_path, cfg.security.cert_path, cfg.security.key_path) == ("", "", "")
     assert cfg.not_built == []
 

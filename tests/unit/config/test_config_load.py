@@ -118,7 +118,7 @@ def test_post_restore_model_defaults_and_tidb_forces_them_off():
     pr = PostRestoreConfig()
     assert (pr.checksum, pr.analyze, pr.post_process_at_last) == ("required", "optional", True)
     cfg = load_config(None, TIDB)
-    assert (cfg.post_restore.checksum, cfg.post_restore.analyze) == ("off", "off")
+    assert (cfg.post_restore.checksum, cfg.post_restore.analyze) == ("off", "optional")
     assert cfg.post_restore.compact is False and cfg.post_restore.checksum_via_sql is False
 
 
@@ -773,6 +773,32 @@ def test_password_never_printed(write):
     assert '"host": "127.0.0.1"' in summary
 
 
+@pytest.mark.parametrize(
+    ("toml", "overrides", "expected"),
+    [
+        ("", {}, "env-s3cr3t"),  # nothing given: the environment
+        ('[tidb]\npassword = ""\n', {}, "env-s3cr3t"),  # the sample config's empty value gives none
+        ('[tidb]\npassword = "file-pw"\n', {}, "file-pw"),  # the file wins over the environment
+        ('[tidb]\npassword = "file-pw"\n', {"tidb.password": "flag-pw"}, "flag-pw"),  # the flag wins
+        ("", {"tidb.password": ""}, ""),  # --tidb-password "" explicitly asks for no password
+    ],
+)
+def test_password_from_the_environment(write, monkeypatch, toml, overrides, expected):
+    monkeypatch.setenv("TIDB_PASSWORD", "env-s3cr3t")
+    assert load(write, toml, overrides).tidb.password == expected
+
+
+def test_environment_password_never_printed(write, monkeypatch):
+    monkeypatch.setenv("TIDB_PASSWORD", "env-s3cr3t")
+    cfg = load(write, '[checkpoint]\ndriver = "mysql"\n')
+    assert cfg.tidb.password == "env-s3cr3t"
+    for text in (repr(cfg), str(cfg), repr(cfg.tidb), str(cfg.tidb), repr(cfg.checkpoint), cfg.redacted(),
+                 str(cfg.to_dict())):
+        assert "env-s3cr3t" not in text
+    assert '"password": "******"' in cfg.redacted()
+    assert "tidb.password" not in cfg.explicit_keys
+
+
 # --------------------------------------------------------------------------- not built yet
 
 def test_not_built_is_empty_for_defaults_and_tidb():
@@ -782,15 +808,11 @@ def test_not_built_is_empty_for_defaults_and_tidb():
 @pytest.mark.parametrize(
     ("toml", "overrides", "needle"),
     [
-        ("[checkpoint]\nenable = true\n", {}, "`[checkpoint]` settings are not used yet"),
-        ('[checkpoint]\ndriver = "mysql"\n', {}, "`[checkpoint]`"),
         ('[lightning]\nstatus-addr = ":8289"\n', {}, "`lightning.status-addr`: the status server is not built yet"),
         ('[[routes]]\nschema-pattern = "a*"\ntarget-schema = "b"\n', {}, "`[[routes]]`"),
         ('[mydumper]\ndata-character-set = "gbk"\n', {}, "`mydumper.data-character-set`"),
-        ('[tidb]\ntls = "skip-verify"\n', {}, "`tidb.tls`"),
         ("[security]\nredact-info-log = true\n", {}, "log redaction"),
-        ('[post-restore]\nchecksum = "required"\n', {}, "post-import checksum and ANALYZE"),
-        ("[post-restore]\nanalyze = true\n", {}, "post-import checksum and ANALYZE"),
+        ('[post-restore]\nchecksum = "required"\n', {}, "post-import checksum is not built"),
         ('[[mydumper.ignore-data-columns]]\ndb = "d"\ncolumns = ["a"]\n', {}, "ignoring source columns"),
     ],
 )
@@ -803,6 +825,9 @@ def test_not_built_messages_for_explicit_settings(write, toml, overrides, needle
     "toml",
     [
         "[checkpoint]\nenable = false\n",
+        "[checkpoint]\nenable = true\n",
+        '[checkpoint]\ndriver = "mysql"\n',
+        "[post-restore]\nanalyze = true\n",
         '[checkpoint]\nenable = false\ndriver = "mysql"\n',
         '[lightning]\nstatus-addr = ""\n',
         '[mydumper]\ndata-character-set = "binary"\n',
@@ -811,6 +836,9 @@ def test_not_built_messages_for_explicit_settings(write, toml, overrides, needle
         '[[mydumper.files]]\npattern = "x"\nschema = "a"\ntype = "sql"\n',
         "[security]\nredact-info-log = false\n",
         '[tidb]\ntls = "false"\n',
+        '[tidb]\ntls = "skip-verify"\n',
+        '[tidb]\ntls = "preferred"\n',
+        '[security]\nca-path = "/ca.pem"\n[tidb]\ntls = "cluster"\n',
         '[post-restore]\nchecksum = "off"\nanalyze = false\n',
         "[mydumper]\nno-schema = true\n",
     ],

@@ -1,0 +1,61 @@
+"""After a table's rows are in: fix its auto-increment, (checksum), ANALYZE.
+
+Each step ends by recording its status, so a resumed run does only the steps that did not
+finish (upstream's status ladder: 120 imported -> 150 altered auto-inc -> 170 checksum
+skipped -> 200 analyze skipped / 210 analyzed).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from tidb_lightning import log as llog
+from tidb_lightning.checkpoints import Status
+from tidb_lightning.postprocess.analyze import analyze
+from tidb_lightning.postprocess.autoinc import fix_auto_increment
+
+log = logging.getLogger(__name__)
+
+Query = Callable[..., list[tuple]]
+
+
+class PostProcessError(Exception):
+    """A post-restore step failed; `step_status` is the status the step would have set."""
+
+    def __init__(self, step_status: int, message: str) -> None:
+        super().__init__(message)
+        self.step_status = step_status
+
+
+def post_process(table, query: Query, cfg, status: int, set_status: Callable[[int], None]) -> int:
+    """Run the steps after `status` for `table` (a TargetTable); returns the final status."""
+    if status < Status.ALTERED_AUTO_INC:
+        with llog.task(log, "alter auto-increment", table=table.qualified):
+            try:
+                fix_auto_increment(query, table)
+            except Exception as e:  # noqa: BLE001 - reported with the table and the step
+                raise PostProcessError(Status.ALTERED_AUTO_INC, f"{table.qualified}: setting "
+                                       f"AUTO_INCREMENT after the import failed: {e}") from e
+        status = Status.ALTERED_AUTO_INC
+        set_status(status)
+    if status < Status.CHECKSUM_SKIPPED:
+        status = Status.CHECKSUM_SKIPPED  # the post-import checksum is not built yet
+        set_status(status)
+    if status < Status.ANALYZE_SKIPPED:
+        level = cfg.post_restore.analyze
+        if level == "off":
+            status = Status.ANALYZE_SKIPPED
+        else:
+            with llog.task(log, "analyze", table=table.qualified):
+                problem = analyze(query, table)
+            if problem is None:
+                status = Status.ANALYZED
+            elif level == "required":
+                raise PostProcessError(Status.ANALYZED, f"{table.qualified}: ANALYZE TABLE failed: "
+                                       f"{problem} (post-restore.analyze = \"required\")")
+            else:
+                log.warning("%s: ANALYZE TABLE failed, continuing (post-restore.analyze = "
+                            "\"optional\"): %s", table.qualified, problem)
+                status = Status.ANALYZE_SKIPPED
+        set_status(status)
+    return status
