@@ -26,9 +26,10 @@ def _print_summary(progress) -> None:
         print("no tables to import")
         return
     width = max(len(k) for k in progress.tables)
-    print(f"{'table':<{width}}  {'rows':>12}  {'bytes':>14}  {'dups':>6}  {'warnings':>8}")
+    print(f"{'table':<{width}}  {'rows':>12}  {'bytes':>14}  {'dups':>6}  {'warnings':>8}  {'skipped':>7}")
     for key, t in progress.tables.items():
-        print(f"{key:<{width}}  {t.rows:>12}  {t.bytes:>14}  {t.duplicates:>6}  {t.warnings:>8}")
+        print(f"{key:<{width}}  {t.rows:>12}  {t.bytes:>14}  {t.duplicates:>6}  {t.warnings:>8}  "
+              f"{t.skipped:>7}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,9 +38,13 @@ class DataSyntaxError(LightningError):
 class DataError(LightningError):
     """A row the target refused (e.g. duplicate key in `error` mode, bad value)."""
 
+    code = 0  # the server's error number, when it gave one
+
 
 class TargetError(LightningError):
     """The target database failed or refused us (connection, privileges, SQL error)."""
+
+    code = 0  # the server's error number, when it gave one
 
 
 class RetryableTargetError(TargetError):

@@ -307,10 +307,12 @@ def show_create_table(conn, db: str, table: str) -> str:
 
 
 def summary(stdout: str) -> dict[str, tuple[int, int, int, int]]:
-    """The end-of-run table `table rows bytes dups warnings` -> {table: (rows, bytes, dups, warnings)}."""
+    """The end-of-run table `table rows bytes dups warnings skipped` -> {table: (rows, bytes,
+    dups, warnings)}; every row must have 0 skipped."""
     out = {}
     for line in stdout.splitlines():
         parts = line.split()
-        if len(parts) == 5 and parts[0].startswith("`") and all(p.isdigit() for p in parts[1:]):
-            out[parts[0]] = tuple(int(p) for p in parts[1:])
+        if len(parts) == 6 and parts[0].startswith("`") and all(p.isdigit() for p in parts[1:]):
+            assert parts[5] == "0", line
+            out[parts[0]] = tuple(int(p) for p in parts[1:5])
     return out

@@ -124,8 +124,10 @@ class TiDBWriter:
                 elif ledger_sql is not None:
                     self._rollback()
                 if code == 1062:
-                    raise DataError(f"{where}: duplicate key for {qualified} (on-duplicate = "
-                                    f"\"error\"): Error 1062: {e.args[1]}") from None
+                    err = DataError(f"{where}: duplicate key for {qualified} (on-duplicate = "
+                                    f"\"error\"): Error 1062: {e.args[1]}")
+                    err.code = code
+                    raise err from None
                 if code in (1213, 1205) and attempt < MAX_RETRIES:
                     delay = 0.5 * 2 ** attempt
                     log.warning("%s: transient error, retrying in %.1fs: %s", where, delay, e)
@@ -133,9 +135,55 @@ class TiDBWriter:
                     continue
                 err = db.classify(e, f"{where}: writing to {qualified} failed")
                 if not err.retryable and not lost and 0 < code < 2000:
-                    raise DataError(str(err)) from None
+                    data = DataError(str(err))
+                    data.code = code
+                    raise data from None
                 raise err from None
         raise TargetError(f"{where}: giving up after {MAX_RETRIES} retries")  # pragma: no cover
+
+    def write_rows(self, qualified: str, columns, rows: list[bytes], ledger_sql, refused) -> tuple[
+            WriteResult, int]:
+        """Slow path after a batch was refused: one INSERT per row, all in one transaction with
+        the progress record.  `refused(i, error) -> bytes` gives the statement that records row
+        i as a type error (it may raise to stop the import).  Returns (result, rows refused)."""
+        head = statement_head(self.backend.verb, qualified, columns)
+        conn = self._connection()
+        total = WriteResult(0, 0, 0)
+        bad = 0
+        try:
+            conn.begin()
+            for i, row in enumerate(rows):
+                try:
+                    conn.query(head + row)
+                except pymysql.err.MySQLError as e:
+                    code = db.error_code(e)
+                    if code == 1062 or code >= 2000 or code in db.RETRYABLE_CODES or code == 0:
+                        raise
+                    conn.query(refused(i, f"Error {code}: {e.args[1]}"))
+                    bad += 1
+                    continue
+                r = self._result(conn)
+                total = WriteResult(total.rows + r.rows, total.duplicates + r.duplicates,
+                                    total.warnings + r.warnings)
+            if ledger_sql is not None:
+                conn.query(ledger_sql(total.rows))
+            conn.commit()
+            return total, bad
+        except pymysql.err.MySQLError as e:
+            code = db.error_code(e)
+            if code in db.CONNECTION_LOST_CODES or isinstance(e, pymysql.err.InterfaceError):
+                self.close()
+            else:
+                self._rollback()
+            err = db.classify(e, f"writing to {qualified} row by row failed")
+            if code == 1062 or (not err.retryable and 0 < code < 2000):
+                data = DataError(str(err))
+                data.code = code
+                raise data from None
+            raise err from None
+        except BaseException:
+            self._rollback()
+            raise
 
     def execute(self, sql: bytes | str, args=None) -> list[tuple]:
         """Run a small statement (ledger reads and updates) on this writer's connection."""

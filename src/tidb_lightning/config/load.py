@@ -122,10 +122,6 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
     NotBuilt("security.redact-info-log",
              "`security.redact-info-log` (--redact-info-log): log redaction is not built yet (data may appear in logs)",
              when=lambda v, cfg: v is True),
-    NotBuilt("lightning.max-error",
-             "`lightning.max-error`: skipping and recording rows with type errors is not built yet "
-             "(the first row the target refuses stops the import)",
-             when=lambda v, cfg: cfg.lightning.max_error > 0),
     NotBuilt("tikv-importer.logical-import-prep-stmt",
              "`tikv-importer.logical-import-prep-stmt`: prepared statements are not built "
              "(statements are sent as text)", when=lambda v, cfg: v is True),

@@ -101,6 +101,16 @@ class ValuesBatch:
     start_offset: int
     end_offset: int
     mid_statement: bool = False
+    part_offsets: tuple[tuple[int, int], ...] = ()  # (offset in `values`, offset in the file) per piece
+
+    def file_offset(self, pos: int) -> int:
+        """The file offset of byte `pos` of `values` (each piece is the file's own text)."""
+        best = (0, self.start_offset)
+        for piece in self.part_offsets:
+            if piece[0] > pos:
+                break
+            best = piece
+        return best[1] + pos - best[0]
 
 
 NOT_RESUMING = object()  # `resume_columns` default: start at a statement boundary
@@ -253,10 +263,13 @@ class SQLDumpParser:
         start = end = 0
         open_stmt = False  # the last part taken is not followed by its statement's `;`
 
+        offsets: list[tuple[int, int]] = []  # where each part starts: in the batch, in the file
+        joined = 0
+
         def flush() -> ValuesBatch:
-            nonlocal parts, size
-            b = ValuesBatch(cols, b",".join(parts), start, end, open_stmt)
-            parts, size = [], 0
+            nonlocal parts, size, offsets, joined
+            b = ValuesBatch(cols, b",".join(parts), start, end, open_stmt, tuple(offsets))
+            parts, size, offsets, joined = [], 0, [], 0
             return b
 
         while (head := self._resume_point() or self._statement_head()) is not None:
@@ -279,6 +292,8 @@ class SQLDumpParser:
                     raise self._diagnose_row()
                 if not parts:
                     start = self._base + self._pos
+                offsets.append((joined, self._base + self._pos))
+                joined += m.end() - self._pos + 1
                 parts.append(self._buf[self._pos:m.end()])
                 open_stmt = True
                 size += m.end() - self._pos + 1  # + the "," that joins parts
@@ -341,3 +356,9 @@ def drop_fields(values: bytes, positions, width: int, backslash_escapes: bool = 
             raise ValueError(f"a row has {len(fields)} values but the column list names {width}")
         out.append(b"(" + b",".join(v for i, v in enumerate(fields) if i not in drop) + b")")
     return b",".join(out)
+
+
+def split_rows(values: bytes, backslash_escapes: bool = True) -> list[tuple[int, int]]:
+    """(start, end) of every row tuple in a batch's `values` text.  Python per row: only for
+    the slow path that retries a refused batch row by row."""
+    return [m.span() for m in _GRAMMARS[backslash_escapes].row.finditer(values)]

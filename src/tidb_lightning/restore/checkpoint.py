@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
+import pymysql
+
 from tidb_lightning import __version__
+from tidb_lightning.backend import db as dbconn
 from tidb_lightning.checkpoints import ChunkCheckpoint, Status, TaskCheckpoint, open_store
 from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
 from tidb_lightning.checkpoints.model import failed_status, is_failed, status_name
@@ -107,15 +110,26 @@ class CheckpointSession:
         self._statuses[table] = status
 
     def finish(self, meta_conn) -> None:
-        """Everything imported: apply `checkpoint.keep-after-success`."""
+        """Everything imported: apply `checkpoint.keep-after-success`.
+
+        The chunk progress goes first and the store last: a failure (the target restarted
+        since the run began) or a kill in between leaves a store saying every table is done,
+        so a re-run only repeats this cleanup.  Store first would leave no checkpoint, and a
+        re-run would import everything again."""
         keep = self.cfg.checkpoint.keep_after_success
-        log.info(self.store.finish(keep))
         if keep == "remove":
-            with meta_conn.cursor() as cur:
-                cur.execute(*self.ledger.forget_sql(None))
-                cur.execute("SELECT COUNT(*) FROM " + self.ledger.table)
-                if cur.fetchone()[0] == 0:
-                    cur.execute(self.ledger.drop_sql())
+            try:
+                meta_conn.ping(reconnect=True)
+                with meta_conn.cursor() as cur:
+                    cur.execute(*self.ledger.forget_sql(None))
+                    cur.execute("SELECT COUNT(*) FROM " + self.ledger.table)
+                    if cur.fetchone()[0] == 0:
+                        cur.execute(self.ledger.drop_sql())
+            except pymysql.err.MySQLError as e:
+                raise dbconn.classify(e, "every table is imported, but removing the chunk progress "
+                                         "from the target failed (re-run to finish: nothing is "
+                                         "imported again)") from None
+        log.info(self.store.finish(keep))
 
     def close(self) -> None:
         self.store.close()

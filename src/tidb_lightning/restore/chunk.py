@@ -10,14 +10,17 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 from tidb_lightning import log as llog
 from tidb_lightning.encode.sql_literal import rows_to_values
 from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
-from tidb_lightning.errors import DataSyntaxError, LightningError, NotBuiltError, RetryableTargetError
+from tidb_lightning.errors import (DataError, DataSyntaxError, LightningError, NotBuiltError,
+                                   RetryableTargetError)
 from tidb_lightning.parse.csv import CSVParser
-from tidb_lightning.parse.sql import NOT_RESUMING, SQLDumpParser, drop_fields
+from tidb_lightning.parse.sql import NOT_RESUMING, SQLDumpParser, drop_fields, split_rows
 from tidb_lightning.restore.target import TargetTable
+from tidb_lightning.restore.type_errors import TypeErrors
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class ChunkSettings:
     max_row_size: int
     tidb_target: bool = False  # the target is TiDB (it takes `_tidb_rowid` values)
     ledger: Ledger | None = None  # chunk progress on the target; None = checkpoints off
+    type_errors: TypeErrors | None = None  # `max-error` budget; None = the first refused row fails
 
 
 @dataclass
@@ -123,17 +127,45 @@ class _Run:
         self.progress.record(self.chunk.table_key, nbytes=nbytes, rows=rows, duplicates=duplicates,
                              warnings=warnings)
 
-    def deliver(self, columns, values: bytes, offset: int, end: int, resume: object) -> None:
-        """Send one batch; with checkpoints, its progress record commits with it."""
+    def deliver(self, columns, values: bytes, offset: int, end: int, resume: object,
+                rows: Callable[[], list[tuple[bytes, int]]]) -> None:
+        """Send one batch; with checkpoints, its progress record commits with it.  `rows`
+        splits the batch into (row text, file offset) for the row-by-row retry of `max-error`."""
         if self.stop.is_set():
             raise Cancelled()
         ledger = self.settings.ledger
         c = self.chunk
-        res = self.writer.write(
-            c.target.qualified, columns, values, where=f"file {c.display} at offset {offset}",
-            ledger_sql=None if ledger is None else lambda rows: ledger.advance_sql(
-                c.table_key, c.path, c.offset, end, rows, resume=resume))
+        ledger_sql = None if ledger is None else lambda n: ledger.advance_sql(
+            c.table_key, c.path, c.offset, end, n, resume=resume)
+        try:
+            res = self.writer.write(c.target.qualified, columns, values,
+                                    where=f"file {c.display} at offset {offset}", ledger_sql=ledger_sql)
+        except DataError as e:
+            if self.settings.type_errors is None or e.code in (0, 1062):
+                raise
+            res = self._row_by_row(columns, rows(), ledger_sql)
         self.account(end, res.rows, res.duplicates, res.warnings)
+
+    def _row_by_row(self, columns, rows: list[tuple[bytes, int]], ledger_sql):
+        """Retry a refused batch one row at a time; record the refused rows (type_error_v1)."""
+        budget, c = self.settings.type_errors, self.chunk
+        refused: list[tuple[int, str]] = []
+
+        def record(i: int, error: str) -> bytes:
+            refused.append((i, error))
+            row, at = rows[i]
+            log.warning("%s: row at offset %d refused by the target, recorded as a type error: %s",
+                        c.display, at, error)
+            return budget.record_sql(c.table_key, c.display, at, error, row)
+
+        def ledger_then_budget(n: int) -> bytes:
+            budget.take(len(refused), c.table_key)  # raises (and rolls back) past max-error
+            return ledger_sql(n) if ledger_sql is not None else b"DO 0"
+
+        res, bad = self.writer.write_rows(c.target.qualified, columns, [r for r, _ in rows],
+                                          ledger_then_budget, record)
+        self.progress.skip(c.table_key, bad)
+        return res
 
     def finish(self) -> None:
         ledger = self.settings.ledger
@@ -240,7 +272,9 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
                 raise DataSyntaxError(chunk.display, batch.start_offset, str(e)) from None
         run.deliver(cols, values, batch.start_offset, batch.end_offset,
                     {"columns": None if batch.columns is None else list(batch.columns)}
-                    if batch.mid_statement else None)
+                    if batch.mid_statement else None,
+                    lambda b=batch, v=values: [(v[s:e], b.file_offset(s) if v is b.values else b.start_offset)
+                                               for s, e in split_rows(v, settings.backslash_escapes)])
 
 
 def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
@@ -277,4 +311,7 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
             rows = block.rows if not drop else \
                 [[v for i, v in enumerate(r) if i not in drop] for r in block.rows]
             run.deliver(cols, rows_to_values(rows, settings.backslash_escapes),
-                        block.offsets[0], block.end_offset, None)
+                        block.offsets[0], block.end_offset, None,
+                        lambda rows=rows, offsets=block.offsets: [
+                            (rows_to_values([r], settings.backslash_escapes), at)
+                            for r, at in zip(rows, offsets)])

@@ -27,6 +27,7 @@ from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, import
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
 from tidb_lightning.restore.target import TargetTable, fetch_tables, target_key
+from tidb_lightning.restore.type_errors import TypeErrors
 from tidb_lightning.source.filter import TableFilter
 from tidb_lightning.source.loader import load_source
 from tidb_lightning.source.router import FileRouter
@@ -102,6 +103,7 @@ class Importer:
     _stop: threading.Event = field(default_factory=threading.Event)
     _errors: list[BaseException] = field(default_factory=list)
     _target_kind: str = ""  # "TiDB" | "MariaDB" | "MySQL", once connected
+    type_errors: TypeErrors | None = None
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -213,6 +215,7 @@ class Importer:
             backslash_escapes="NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper(),
             csv_dialect=csv_dialect(cfg.mydumper.csv),
             csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
+            type_errors=self._type_errors(session, meta),
             max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB")
         workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
@@ -234,6 +237,23 @@ class Importer:
         finally:
             reporter.stop()
             log.info(self.progress.line())
+            skipped = sum(t.skipped for t in self.progress.tables.values())
+            if skipped:
+                log.warning("Detect %d data type errors in total, please refer to table %s for more "
+                            "details", skipped, self.type_errors.table)
+
+    def _type_errors(self, session, meta) -> TypeErrors | None:
+        """The `max-error` budget, or None when the first refused row must stop the import."""
+        cfg = self.cfg
+        if cfg.lightning.max_error <= 0 or not cfg.lightning.task_info_schema_name:
+            return None
+        task = getattr(session, "task", None)
+        budget = TypeErrors(cfg.lightning.task_info_schema_name,
+                            task.task_id if task is not None else time.time_ns() // 1000,
+                            cfg.lightning.max_error)
+        budget.setup(meta)
+        self.type_errors = budget
+        return budget
 
     def _resume_post(self, target, meta, session, status: int) -> None:
         def query(sql, args=None):

@@ -8,7 +8,10 @@ once.  A ``warn`` row never fails a run.
 
 The checks, in order:
 
-``target``        server kind and version (warn: MariaDB < 10.6, MySQL < 5.7).
+``target``        server kind and version (warn: MariaDB < 10.6, MySQL < 5.7).  The
+                  connection itself is made before the checks: an unreachable server or a
+                  refused login stops the run at once with its own message (host, port, user
+                  and the setting to fix), as nothing on the target can be checked without it.
 ``privileges``    SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER on every target
                   database (and the checkpoint schema, where the progress ledger lives),
                   read from ``SHOW GRANTS``: ``ALL [PRIVILEGES]``, ``*.*``, ```db`.*``
@@ -99,10 +102,16 @@ class PrecheckError(LightningError):
         super().__init__(summary(results))
 
 
+def _flat(text: str) -> str:
+    """One line: the loader's indented listings join with spaces, other line breaks with ';'."""
+    text = re.sub(r"\n[ \t]+", " ", text.strip())
+    return " ".join(re.sub(r"\n+", "; ", text).split())
+
+
 def summary(results: list[CheckResult]) -> str:
     failed = [r for r in results if r.status == FAIL]
     n = len(failed)
-    parts = "; ".join(f"{r.name}: {' '.join(r.detail.split())}" for r in failed)
+    parts = "; ".join(f"{r.name}: {_flat(r.detail)}" for r in failed)
     return (f"pre-checks failed: {n} problem{'s' if n != 1 else ''}: {parts}; "
             f"fix them or run with --check-requirements=0")
 
@@ -217,7 +226,7 @@ def parse_grants(lines: list[str]) -> Grants:
                 g.table_dbs.append(_db_pattern(_unquote(db)))
             continue
         m = _GRANT_ROLE.match(line)
-        if m:
+        if m and not re.search(r"(?i)\bON\b", re.sub(_QUOTED, "", m.group("roles"))):  # not PROXY ON
             for r in _ROLE.finditer(m.group("roles")):
                 if r.group("name"):
                     g.roles.append((_unquote(r.group("name")),
@@ -285,7 +294,8 @@ def check_privileges(user: str, grants: Grants, databases: list[str],
     if unresolved_roles or partial:
         why = []
         if unresolved_roles:
-            why.append(f"the grants of role(s) {', '.join(unresolved_roles)} could not be read")
+            why.append(f"the grants of role(s) {', '.join(unresolved_roles)} could not be read: "
+                       f"not active in this session? (SET DEFAULT ROLE)")
         if partial:
             why.append("table-level grants were not evaluated")
         return CheckResult("privileges", WARN, "; ".join(problems) + f" ({'; '.join(why)}) {hint}")
@@ -611,6 +621,29 @@ def checkpoint_tables(cfg, conn) -> set[str]:
 
 # ----------------------------------------------------------------------------- all together
 
+def source_databases(cfg, storage) -> set[str]:
+    """Target databases named by the source's file names (for when the loader failed)."""
+    from tidb_lightning.restore.controller import table_filter
+    from tidb_lightning.source.router import FileRouter
+
+    names: set[str] = set()
+    try:
+        router = FileRouter(cfg.mydumper.files, cfg.mydumper.default_file_rules, cfg.mydumper.case_sensitive)
+        flt = table_filter(cfg)
+        for f in storage.walk():
+            try:
+                res = router.route(f.path)
+            except LightningError:
+                continue
+            if res is None or res.type == "ignore" or not res.schema:
+                continue
+            if flt.match_table(res.schema, res.table) if res.table else flt.match_schema(res.schema):
+                names.add(res.schema)
+    except LightningError:
+        pass
+    return names
+
+
 def run_prechecks(cfg, conn, storage, dbs, *, source_error: BaseException | None = None) -> list[CheckResult]:
     """Run every check; `storage`/`dbs` may be None when loading the source failed
     (`source_error`), then the checks that need the source are left out."""
@@ -620,7 +653,10 @@ def run_prechecks(cfg, conn, storage, dbs, *, source_error: BaseException | None
     info = dbconn.server_info(conn)
     results.append(check_version(info.kind, info.version))
 
-    databases = sorted({d.name for d in dbs}) if dbs else []
+    if dbs is not None:
+        databases = sorted({d.name for d in dbs})
+    else:  # the source did not load: the databases its file names route to, best effort
+        databases = sorted(source_databases(cfg, storage)) if storage is not None else []
     if cfg.checkpoint.enable and cfg.checkpoint.schema not in databases:
         databases.append(cfg.checkpoint.schema)  # the progress ledger lives on the target
     try:
@@ -668,7 +704,7 @@ def render(results: list[CheckResult]) -> str:
     lines = ["pre-checks (lightning.check-requirements):",
              f"  {'result':<6}  {'check':<{name_w}}  detail"]
     for r in results:
-        lines.append(f"  {r.status.upper():<6}  {r.name:<{name_w}}  {' '.join(r.detail.split())}")
+        lines.append(f"  {r.status.upper():<6}  {r.name:<{name_w}}  {_flat(r.detail)}")
     fails = sum(r.status == FAIL for r in results)
     warns = sum(r.status == WARN for r in results)
     lines.append(f"  {len(results)} checks: {len(results) - fails - warns} passed, {warns} warning(s), "
@@ -683,7 +719,7 @@ def enforce(cfg, conn, storage, dbs, *, source_error: BaseException | None = Non
     levels = {PASS: logging.INFO, WARN: logging.WARNING, FAIL: logging.ERROR}
     for r in results:
         llog.kv(log, levels[r.status], "pre-check", check=r.name, result=r.status,
-                detail=" ".join(r.detail.split()))
+                detail=_flat(r.detail))
     if any(r.status == FAIL for r in results):
         raise PrecheckError(results)
     return results

@@ -17,6 +17,7 @@ class TableStats:
     rows: int = 0
     duplicates: int = 0
     warnings: int = 0
+    skipped: int = 0  # rows refused by the target and recorded as type errors (max-error)
     chunks_done: int = 0
     chunks_total: int = 0
     started: float = 0.0
@@ -39,6 +40,10 @@ class Progress:
             t.rows += rows
             t.duplicates += duplicates
             t.warnings += warnings
+
+    def skip(self, table: str, rows: int) -> None:
+        with self._lock:
+            self.tables[table].skipped += rows
 
     def chunk_done(self, table: str) -> bool:
         """Returns True when that was the table's last chunk."""

@@ -145,3 +145,15 @@ def test_resume_from_every_batch_end_gives_the_remaining_rows(block):
 def per_row(batches) -> list[tuple]:
     """(columns, row text) for every row of every batch: independent of batch boundaries."""
     return [(b.columns, m.group()) for b in batches for m in re.finditer(rb"\(\d+,'[^']*'\)", b.values)]
+
+
+@pytest.mark.parametrize("block", (1, 7, 65536))
+def test_every_row_maps_back_to_its_file_offset(block):
+    from tidb_lightning.parse.sql import split_rows
+    data = (b"INSERT INTO t VALUES (1,'a'),\n (2,'b;');\n-- x\nINSERT INTO t VALUES (3,'c'),(4,'d');\n")
+    for b in SQLDumpParser(io.BytesIO(data), "f", block_size=block).batches():
+        spans = split_rows(b.values)
+        assert len(spans) == 4
+        for start, end in spans:
+            at = b.file_offset(start)
+            assert data[at:at + end - start] == b.values[start:end]
