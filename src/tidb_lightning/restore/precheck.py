@@ -13,7 +13,8 @@ The checks, in order:
                   refused login stops the run at once with its own message (host, port, user
                   and the setting to fix), as nothing on the target can be checked without it.
 ``privileges``    SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER on every target
-                  database (and the checkpoint schema, where the progress ledger lives),
+                  database (and the checkpoint schema, where the progress ledger lives, and
+                  with ``max-error`` > 0 ``task-info-schema-name``, where refused rows go),
                   read from ``SHOW GRANTS``: ``ALL [PRIVILEGES]``, ``*.*``, ```db`.*``
                   (with its ``_``/``%`` wildcards); the grants of granted roles are read
                   with ``SHOW GRANTS FOR <role>`` (best effort).  A privilege missing while
@@ -485,6 +486,8 @@ def check_packet(server: int, configured: int, s: _Sample | None) -> CheckResult
                            f"`tidb.max-allowed-packet` and the server's max_allowed_packet")
     if s is not None and s.largest:
         text += f"; largest sampled row {_size(s.largest)}"
+    if s is not None and s.compressed:
+        text += f" ({s.compressed} compressed file(s) not sampled)"
     if server < MIN_SERVER_PACKET:
         return CheckResult("max-allowed-packet", WARN, f"the server's max_allowed_packet is below "
                            f"{_size(MIN_SERVER_PACKET)}: {text}; big rows may be refused and "
@@ -659,6 +662,9 @@ def run_prechecks(cfg, conn, storage, dbs, *, source_error: BaseException | None
         databases = sorted(source_databases(cfg, storage)) if storage is not None else []
     if cfg.checkpoint.enable and cfg.checkpoint.schema not in databases:
         databases.append(cfg.checkpoint.schema)  # the progress ledger lives on the target
+    info_schema = getattr(cfg.lightning, "task_info_schema_name", "")
+    if getattr(cfg.lightning, "max_error", 0) > 0 and info_schema and info_schema not in databases:
+        databases.append(info_schema)  # refused rows (`max-error`) are recorded there
     try:
         user, grants, unresolved = read_grants(conn)
         results.append(check_privileges(user, grants, databases, unresolved))
