@@ -9,6 +9,7 @@ import os
 
 from tidb_lightning.backend import db as dbconn
 from tidb_lightning.checkpoints import is_failed, open_store
+from tidb_lightning.checkpoints.ledger import TABLE as LEDGER_TABLE
 from tidb_lightning.checkpoints.ledger import Ledger
 from tidb_lightning.errors import ConfigError
 
@@ -25,6 +26,12 @@ def _select(store, target: str, failed_only: bool) -> list[str]:
     return [n for n in names if not failed_only or is_failed(tables[n].status)]
 
 
+def _ledger_exists(cur, cfg) -> bool:
+    cur.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                "AND TABLE_NAME = %s", (cfg.checkpoint.schema, LEDGER_TABLE))
+    return cur.fetchone()[0] > 0
+
+
 def _forget_progress(cfg, task, names: list[str] | None) -> None:
     """Delete the chunk progress of `names` (None: every table of the task) on the target."""
     if task is None:
@@ -33,9 +40,7 @@ def _forget_progress(cfg, task, names: list[str] | None) -> None:
     conn = dbconn.connect(cfg.tidb)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                        "AND TABLE_NAME = %s", (cfg.checkpoint.schema, "chunk_progress_v1"))
-            if cur.fetchone()[0] == 0:
+            if not _ledger_exists(cur, cfg):
                 return
             for name in names if names is not None else [None]:
                 cur.execute(*ledger.forget_sql(name))
@@ -104,10 +109,8 @@ def dump(cfg, folder: str) -> str:
         conn = dbconn.connect(cfg.tidb)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                            "AND TABLE_NAME = %s", (cfg.checkpoint.schema, "chunk_progress_v1"))
                 rows = []
-                if cur.fetchone()[0]:
+                if _ledger_exists(cur, cfg):
                     cur.execute(f"SELECT table_name, path, `offset`, pos, `rows`, done, resume FROM "
                                 f"{ledger.table} WHERE task_id = %s ORDER BY table_name, path, `offset`",
                                 (task.task_id,))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from tidb_lightning.errors import ConfigError
+from tidb_lightning.config.model import DEFAULT_FILTER as _CONFIG_DEFAULT_FILTER
 
 __all__ = [
     "DEFAULT_FILTER",
@@ -36,17 +37,9 @@ __all__ = [
     "translate_go_regexp",
 ]
 
-#: ``mydumper.filter`` default: everything but the system schemas.  A list, so that a
-#: configured ``filter`` list compares equal to it; copy it before changing anything.
-DEFAULT_FILTER: list[str] = [
-    "*.*",
-    "!mysql.*",
-    "!sys.*",
-    "!INFORMATION_SCHEMA.*",
-    "!PERFORMANCE_SCHEMA.*",
-    "!METRICS_SCHEMA.*",
-    "!INSPECTION_SCHEMA.*",
-]
+#: ``mydumper.filter`` default (everything but the system schemas), defined once in the
+#: config model.  A list, so that a configured ``filter`` list compares equal to it.
+DEFAULT_FILTER: list[str] = list(_CONFIG_DEFAULT_FILTER)
 
 #: Schemas excluded by :data:`DEFAULT_FILTER` (and always by the legacy black-white-list).
 SYSTEM_SCHEMAS: tuple[str, ...] = tuple(r[1:-2] for r in DEFAULT_FILTER[1:])
