@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     except LightningError as e:
         log.error("tidb lightning encountered error: %s", e)
         print(f"tidb lightning encountered error: {e}", file=sys.stderr)
+        if e.retryable and cfg.checkpoint.enable and "re-run" not in str(e):
+            print("the target failed or the connection dropped (a transient error): re-run the "
+                  "same command to resume from the checkpoint", file=sys.stderr)
         return 1
     except Exception as e:  # noqa: BLE001 - a bug must still end with a one-line cause
         log.exception("tidb lightning encountered error: %s", e)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from .conftest import ROOT, query
@@ -26,9 +28,9 @@ TABLES = {
                "`note` TEXT NULL);", "csv"),
     "nopk_csv": ("CREATE TABLE `nopk_csv` (`x` INT NOT NULL, `y` VARCHAR(120) NULL);", "csv"),
 }
-FILES_PER_TABLE = 3
-ROWS_PER_FILE = 300          # ~20-30 KB per file: 3-4 batches of 8 KiB
-ROWS_PER_STATEMENT = 120     # a statement (~9 KB) is longer than a batch: resumes mid-statement
+FILES_PER_TABLE = 4
+ROWS_PER_FILE = 1200         # 28-92 KB per file: 3-12 batches of 8 KiB
+ROWS_PER_STATEMENT = 250     # a statement (~20 KB) is longer than a batch: resumes mid-statement
 
 _WORDS = ["plain", "it's", 'say "hi"', "back\\slash", "comma, here", "naïve ünïcödé", "日本語",
           "tab\there", "new\nline", "emoji 🎉", "", "semi;colon", "paren (x)", "percent %s"]
@@ -112,6 +114,8 @@ def fingerprint(conn, db: str) -> dict[str, tuple[int, int]]:
 
 # --------------------------------------------------------------------------- config and runs
 
+DATA_PHASE = "restore all tables data"  # the log's task around all chunk imports
+
 @dataclass
 class Task:
     """One import task: data dir, config, checkpoint location, target database."""
@@ -167,13 +171,16 @@ class Task:
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         return p, log
 
-    def run(self, failpoints: str = "", kill_after: float | None = None,
-            timeout: float = 120) -> "Outcome":
-        """One run; with `kill_after`, SIGKILL it after that many seconds if still running."""
+    def run(self, failpoints: str = "", kill_after: float | None = None, timeout: float = 120,
+            after_line: str | None = None) -> "Outcome":
+        """One run; with `kill_after`, SIGKILL it after that many seconds (counted from the
+        moment its log shows `after_line`, or from the start) if it is still running."""
         p, log = self.start(failpoints)
         started = time.monotonic()
         killed_by_us = False
         try:
+            if kill_after is not None and after_line is not None:
+                _wait_for_line(p, log, after_line, timeout)
             if kill_after is not None:
                 try:
                     p.wait(timeout=kill_after)
@@ -189,13 +196,88 @@ class Task:
         return Outcome(p.returncode, out, err, log.read_text(errors="replace") if log.exists() else "",
                        time.monotonic() - started, killed_by_us)
 
+    def ctl(self, *flags: str):
+        """`tidb-lightning-ctl` with this task's config (same store, same target)."""
+        from .conftest import run_ctl
+        return run_ctl(self.server, *flags, tmp=self.tmp, config=self.config)
+
+    def store(self, conn) -> dict | None:
+        """What the checkpoint store holds: {"task": (task_id, source_dir, on_duplicate),
+        "tables": {name: (status, error)}, "chunks": {name: [(path, offset, end_offset, type)]}};
+        None when there is no store (no file / no tables)."""
+        if self.driver == "file":
+            if not self.cp_file.exists():
+                return None
+            import sqlite3
+            lite = sqlite3.connect(self.cp_file)
+            try:
+                task = lite.execute("SELECT task_id, source_dir, on_duplicate FROM task_v1").fetchall()
+                tables = lite.execute("SELECT table_name, status, error FROM table_v1").fetchall()
+                chunks = lite.execute('SELECT table_name, path, "offset", end_offset, type FROM chunk_v1').fetchall()
+            finally:
+                lite.close()
+        else:
+            present = {r[0] for r in query(conn, "SELECT TABLE_NAME FROM information_schema.TABLES "
+                                                 "WHERE TABLE_SCHEMA = %s", (self.cp_schema,))}
+            if not {"task_v2", "table_v7", "chunk_v5"} & present:
+                return None
+            s = f"`{self.cp_schema}`"
+            task = query(conn, f"SELECT task_id, source_dir, on_duplicate FROM {s}.task_v2")
+            tables = query(conn, f"SELECT table_name, status, error FROM {s}.table_v7")
+            chunks = query(conn, f"SELECT table_name, path, `offset`, end_offset, type FROM {s}.chunk_v5")
+        text = lambda v: bytes(v).decode() if isinstance(v, (bytes, bytearray, memoryview)) else v  # noqa: E731
+        out_chunks: dict[str, list] = {}
+        for name, path, offset, end, kind in chunks:
+            out_chunks.setdefault(name, []).append((text(path), int(offset), int(end), kind))
+        return {"task": tuple(text(v) for v in task[0]) if task else None,
+                "tables": {name: (int(status), error) for name, status, error in tables},
+                "chunks": {k: sorted(v) for k, v in out_chunks.items()}}
+
+    def ledger(self, conn) -> dict[str, tuple[int, int, int]]:
+        """Chunk progress on the target: {table: (progress rows, SUM(rows), chunks done)}."""
+        if not query(conn, "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                           "AND TABLE_NAME = 'chunk_progress_v1'", (self.cp_schema,)):
+            return {}
+        return {name: (int(n), int(rows), int(done)) for name, n, rows, done in query(
+            conn, f"SELECT table_name, COUNT(*), SUM(`rows`), SUM(done) FROM "
+                  f"`{self.cp_schema}`.chunk_progress_v1 GROUP BY table_name")}
+
     def reset(self, conn) -> None:
         """Forget everything: target database, checkpoint schema (store + ledger), file."""
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{self.db}`")
             cur.execute(f"DROP DATABASE IF EXISTS `{self.cp_schema}`")
+            for (bak,) in query(conn, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE "
+                                      "SCHEMA_NAME LIKE %s", (self.cp_schema + ".%.bak",)):
+                cur.execute(f"DROP DATABASE `{bak}`")  # keep-after-success = "rename"
         for suffix in ("", "-journal"):
             Path(str(self.cp_file) + suffix).unlink(missing_ok=True)
+        for bak in self.tmp.glob(self.cp_file.name + ".*.bak"):
+            bak.unlink()
+
+
+def _wait_for_line(p: subprocess.Popen, log: Path, line: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while p.poll() is None and time.monotonic() < deadline:
+        try:
+            if line in log.read_text(errors="replace"):
+                return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.002)
+
+
+_STAMP = re.compile(r"^\[(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3})")
+
+
+def phase_seconds(log: str, name: str) -> float:
+    """How long the log's task `name` took (from its `start` line to its `completed` line)."""
+    def stamp(suffix: str) -> datetime:
+        for text in log.splitlines():
+            if f'["{name} {suffix}"]' in text:
+                return datetime.strptime(_STAMP.match(text).group(1), "%Y/%m/%d %H:%M:%S.%f")
+        raise AssertionError(f"no '{name} {suffix}' line in the log")
+    return (stamp("completed") - stamp("start")).total_seconds()
 
 
 @dataclass
@@ -211,18 +293,30 @@ class Outcome:
     def killed(self) -> bool:
         return self.code == -9
 
+    @property
+    def completed(self) -> bool:
+        """Exit 0, or killed after its log said every table was restored.
+
+        The second case is the window between the end of the data phase and the exit status
+        (removing the checkpoint with `keep-after-success = "remove"`, printing the summary,
+        interpreter teardown): the import is complete, but once its checkpoint is gone a
+        re-run would be a new task importing everything again.  An operator reads the log
+        to tell; so do we.
+        """
+        return self.code == 0 or (self.killed and f'["{DATA_PHASE} completed"]' in self.log)
+
     def __str__(self) -> str:
         return (f"exit {self.code} after {self.seconds:.2f}s\n--- stdout\n{self.stdout[-2000:]}"
                 f"\n--- stderr\n{self.stderr[-3000:]}\n--- log tail\n{self.log[-3000:]}")
 
 
 def resume_until_done(task: Task, limit: int = 6) -> list[Outcome]:
-    """Re-run without failpoints until exit 0; every run must succeed or be a kill."""
+    """Re-run without failpoints until one completes; every run must succeed or be a kill."""
     runs = []
     for _ in range(limit):
         r = task.run()
         runs.append(r)
-        if r.code == 0:
+        if r.completed:
             return runs
         assert r.killed, f"a resumed run failed:\n{r}"
     raise AssertionError(f"no success after {limit} runs:\n{runs[-1]}")

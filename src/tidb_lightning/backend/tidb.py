@@ -78,7 +78,13 @@ class TiDBWriter:
         if tz != self.time_zone:
             self.time_zone = tz
             if self.conn is not None:
-                self._apply_time_zone()
+                try:
+                    self._apply_time_zone()
+                except pymysql.err.MySQLError as e:
+                    if db.error_code(e) not in db.CONNECTION_LOST_CODES and \
+                            not isinstance(e, pymysql.err.InterfaceError):
+                        raise
+                    self.close()  # a dead connection: the next one gets the zone when it opens
 
     def _apply_time_zone(self) -> None:
         with self.conn.cursor() as cur:
@@ -194,7 +200,8 @@ class TiDBWriter:
         except pymysql.err.MySQLError as e:
             if db.error_code(e) in db.CONNECTION_LOST_CODES or isinstance(e, pymysql.err.InterfaceError):
                 self.close()
-            raise db.classify(e, "updating chunk progress on the target failed") from None
+            head = (sql.decode("utf-8", "replace") if isinstance(sql, bytes) else sql)[:60]
+            raise db.classify(e, f"statement on the target failed ({head}...)") from None
 
     def cursor(self):
         return self._connection().cursor()

@@ -76,8 +76,10 @@ class Ledger:
 
     def read(self, cursor, table_name: str) -> dict[tuple[str, int], ChunkProgress]:
         """Progress of every chunk of one table, keyed by (path, offset)."""
+        # a locking read waits for a transaction still committing (its client died after
+        # sending COMMIT): a plain read could miss that batch and send it a second time
         cursor.execute(f"SELECT path, `offset`, pos, `rows`, done, resume FROM {self.table} "
-                       f"WHERE task_id = %s AND table_name = %s", (self.task_id, table_name))
+                       f"WHERE task_id = %s AND table_name = %s FOR UPDATE", (self.task_id, table_name))
         out = {}
         for path, offset, pos, rows, done, resume in cursor.fetchall():
             path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path

@@ -49,7 +49,7 @@ def _q(name: str) -> str:
 
 
 def chunk_key(table_name: str, path: str, offset: int) -> bytes:
-    """Same key as the progress ledger (``ledger.chunk_key``)."""
+    """Primary key of `chunk_v5`: SHA-256 of (table, path, start offset), which fits any path."""
     return hashlib.sha256(f"{table_name}\x00{path}\x00{offset}".encode("utf-8", "surrogateescape")).digest()
 
 

@@ -11,6 +11,7 @@ from typing import Callable
 
 from tidb_lightning import log as llog
 from tidb_lightning.checkpoints import Status
+from tidb_lightning.errors import RetryableTargetError
 from tidb_lightning.postprocess.analyze import analyze
 from tidb_lightning.postprocess.autoinc import fix_auto_increment
 
@@ -33,6 +34,8 @@ def post_process(table, query: Query, cfg, status: int, set_status: Callable[[in
         with llog.task(log, "alter auto-increment", table=table.qualified):
             try:
                 fix_auto_increment(query, table)
+            except RetryableTargetError:
+                raise  # a lost connection is not the table's fault: a re-run redoes this step
             except Exception as e:  # noqa: BLE001 - reported with the table and the step
                 raise PostProcessError(Status.ALTERED_AUTO_INC, f"{table.qualified}: setting "
                                        f"AUTO_INCREMENT after the import failed: {e}") from e

@@ -12,7 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+import pymysql
+
 from tidb_lightning import log as llog
+from tidb_lightning.backend import db as dbconn
 from tidb_lightning.encode.sql_literal import rows_to_values
 from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
 from tidb_lightning.errors import (DataError, DataSyntaxError, LightningError, NotBuiltError,
@@ -228,8 +231,12 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
 
 
 def _read_state(ledger, writer, chunk: Chunk) -> ChunkProgress | None:
-    with writer.cursor() as cur:
-        return ledger.read(cur, chunk.table_key).get((chunk.path, chunk.offset))
+    try:
+        with writer.cursor() as cur:
+            return ledger.read(cur, chunk.table_key).get((chunk.path, chunk.offset))
+    except pymysql.err.MySQLError as e:  # e.g. the server restarted while this worker was idle
+        writer.close()
+        raise dbconn.classify(e, "reading chunk progress from the target failed") from None
 
 
 _TIME_ZONE = re.compile(rb"SET\s+(?:SESSION\s+|@@(?:SESSION\.)?)?TIME_ZONE\s*=\s*'([^']{1,64})'", re.I)
