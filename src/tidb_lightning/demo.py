@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         conn = pymysql.connect(host=host, port=port, user=args.tidb_user, password=args.tidb_password,
                                autocommit=True, charset="utf8mb4")
         conn.cursor().execute("DROP DATABASE IF EXISTS shop")
-        code = cli.main(["-d", str(dump), "--backend", "tidb", "--tidb-host", host,
+        task = work / "task.toml"  # the demo's checkpoint lives with it, not in the shared /tmp
+        task.write_text(f'[checkpoint]\ndsn = "{work / "checkpoint.pb"}"\n')
+        code = cli.main(["--config", str(task), "-d", str(dump), "--backend", "tidb", "--tidb-host", host,
                          "--tidb-port", str(port), "--tidb-user", args.tidb_user,
                          "--tidb-password", args.tidb_password, "-f", "shop.*",
                          "--log-file", str(work / "import.log")])
