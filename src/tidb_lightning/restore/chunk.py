@@ -123,12 +123,18 @@ class _Run:
     progress: object
     stop: threading.Event
     counted: int = 0  # source bytes of this chunk already reported to `progress`
+    counted_rows: int = 0  # rows of this chunk already reported to `progress`
 
     def account(self, upto: int, rows: int = 0, duplicates: int = 0, warnings: int = 0) -> None:
         nbytes = max(upto - self.chunk.offset - self.counted, 0)
         self.counted += nbytes
+        self.counted_rows += rows
         self.progress.record(self.chunk.table_key, nbytes=nbytes, rows=rows, duplicates=duplicates,
                              warnings=warnings)
+
+    def account_committed(self, state: ChunkProgress) -> None:
+        """On (re)start: report what earlier runs (or attempts) committed, once."""
+        self.account(state.pos, max(state.rows - self.counted_rows, 0))
 
     def deliver(self, columns, values: bytes, offset: int, end: int, resume: object,
                 rows: Callable[[], list[tuple[bytes, int]]]) -> None:
@@ -201,11 +207,11 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
         try:
             if state is None and settings.ledger is not None:
                 state = _read_state(settings.ledger, writer, chunk)
-            if state is not None and state.done:
-                run.account(chunk.end_offset)
-                return
             if state is not None:
-                run.account(state.pos)
+                run.account_committed(state)
+                if state.done:
+                    run.account(chunk.end_offset)
+                    return
             with storage.open(chunk.path) as stream:
                 if chunk.type == "sql":
                     _import_sql(run, stream, state)

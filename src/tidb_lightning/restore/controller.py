@@ -108,7 +108,9 @@ class Importer:
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
             log.warning("stopping the import: %s", reason)
-            self._errors.append(LightningError(f"import interrupted: {reason}"))
+            hint = ("; re-run the same command to resume from the checkpoint"
+                    if self.cfg.checkpoint.enable else "")
+            self._errors.append(LightningError(f"import interrupted: {reason}{hint}"))
         self._stop.set()
 
     # ----------------------------------------------------------------- steps
