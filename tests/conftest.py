@@ -1,8 +1,6 @@
 """Shared fixtures: one private MariaDB for the whole session (see tidb_lightning.devserver)."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tidb_lightning.devserver import MariaDB

@@ -325,3 +325,33 @@ def resume_until_done(task: Task, limit: int = 6) -> list[Outcome]:
 def copy_dump(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def clean_fingerprint(server, tmp: Path, dump: Path, db: str, cp_schema: str) -> dict[str, tuple[int, int]]:
+    """Fingerprint of a clean import (no failpoints, no crash), the target reset afterwards."""
+    task = Task(server, tmp, dump, db, "file", "error", cp_schema)
+    conn = server.connect()
+    try:
+        task.reset(conn)
+        run = task.run()
+        assert run.code == 0, str(run)
+        want = fingerprint(conn, db)
+        task.reset(conn)
+    finally:
+        conn.close()
+    return want
+
+
+def resume_after_clear_stop(first: "Outcome", task: Task) -> list["Outcome"]:
+    """A run stopped by a lost server must say so (connection error, re-run hint, no
+    traceback, no failed table); then re-run until done.  Returns every run."""
+    runs = [first]
+    if first.code == 1:
+        assert re.search(r"Error 20(03|06|13)|Lost connection|gone away|cannot connect|Connection refused",
+                         first.stderr), first.stderr
+        assert "re-run" in first.stderr, first.stderr
+        assert "Traceback" not in first.stderr
+        assert "has failed last time" not in first.stderr
+        runs += resume_until_done(task)
+        assert "has failed last time" not in runs[1].stderr, str(runs[1])
+    return runs

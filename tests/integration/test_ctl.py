@@ -31,17 +31,7 @@ def dump(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clean(mariadb, dump, tmp_path_factory):
-    task = ck.Task(mariadb, tmp_path_factory.mktemp("ctl-ref"), dump, DB, "file", "error", CP + "_ref")
-    conn = mariadb.connect()
-    try:
-        task.reset(conn)
-        run = task.run()
-        assert run.code == 0, str(run)
-        want = ck.fingerprint(conn, DB)
-        task.reset(conn)
-    finally:
-        conn.close()
-    return want
+    return ck.clean_fingerprint(mariadb, tmp_path_factory.mktemp("ctl-ref"), dump, DB, CP + "_ref")
 
 
 @pytest.fixture
