@@ -224,22 +224,29 @@ class FileStore:
         self._txn("store the task", fn, write=True)
 
     def insert_table(self, table_name: str, chunks: list[ChunkCheckpoint]) -> None:
-        _s.check_chunks(table_name, chunks)
+        self.insert_tables({table_name: chunks})
+
+    def insert_tables(self, tables: dict[str, list[ChunkCheckpoint]]) -> None:
+        for table_name, chunks in tables.items():
+            _s.check_chunks(table_name, chunks)
 
         def fn(db):
-            if db.execute("SELECT 1 FROM table_v1 WHERE table_name = ?", (table_name,)).fetchone():
-                return
+            known = {r[0] for r in db.execute("SELECT table_name FROM table_v1")}
             now = _s.now_text()
-            db.execute("INSERT INTO table_v1 (table_name, status, error, create_time, update_time) "
-                       "VALUES (?, ?, '', ?, ?)", (table_name, int(Status.LOADED), now, now))
-            db.execute("DELETE FROM chunk_v1 WHERE table_name = ?", (table_name,))  # orphans, if any
-            db.executemany(
-                "INSERT INTO chunk_v1 (table_name, path, \"offset\", end_offset, type, compression, "
-                "sort_key, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(table_name, _s.to_bytes(c.path), int(c.offset), int(c.end_offset), c.type,
-                  c.compression, _s.to_bytes(c.sort_key), int(c.file_size)) for c in chunks])
+            for table_name, chunks in tables.items():
+                if table_name in known:
+                    continue
+                db.execute("INSERT INTO table_v1 (table_name, status, error, create_time, update_time) "
+                           "VALUES (?, ?, '', ?, ?)", (table_name, int(Status.LOADED), now, now))
+                db.execute("DELETE FROM chunk_v1 WHERE table_name = ?", (table_name,))  # orphans, if any
+                db.executemany(
+                    "INSERT INTO chunk_v1 (table_name, path, \"offset\", end_offset, type, compression, "
+                    "sort_key, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(table_name, _s.to_bytes(c.path), int(c.offset), int(c.end_offset), c.type,
+                      c.compression, _s.to_bytes(c.sort_key), int(c.file_size)) for c in chunks])
             failpoints.hit("store.write")
-        self._txn(f"store the chunks of {table_name}", fn, write=True)
+        what = next(iter(tables)) if len(tables) == 1 else f"{len(tables)} tables"
+        self._txn(f"store the chunks of {what}", fn, write=True)
 
     def set_status(self, table_name: str, status: int, error: str = "") -> None:
         def fn(db):

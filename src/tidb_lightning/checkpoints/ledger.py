@@ -39,6 +39,11 @@ def _literal(b: bytes) -> bytes:
     return b"x'" + b.hex().encode() + b"'"
 
 
+def _str(v):
+    """A text column as str (binary-charset connections return bytes)."""
+    return v.decode("utf-8", "surrogateescape") if isinstance(v, (bytes, bytearray)) else v
+
+
 def _string(s: str) -> bytes:
     return _literal(s.encode("utf-8", "surrogateescape"))
 
@@ -76,17 +81,22 @@ class Ledger:
 
     def read(self, cursor, table_name: str) -> dict[tuple[str, int], ChunkProgress]:
         """Progress of every chunk of one table, keyed by (path, offset)."""
+        return self.read_all(cursor, table_name).get(table_name, {})
+
+    def read_all(self, cursor, table_name: str | None = None) -> dict[str, dict[tuple[str, int], ChunkProgress]]:
+        """Progress of every chunk of the task (or of one table): {table: {(path, offset): ...}}."""
         # a locking read waits for a transaction still committing (its client died after
         # sending COMMIT): a plain read could miss that batch and send it a second time
-        cursor.execute(f"SELECT path, `offset`, pos, `rows`, done, resume FROM {self.table} "
-                       f"WHERE task_id = %s AND table_name = %s FOR UPDATE", (self.task_id, table_name))
-        out = {}
-        for path, offset, pos, rows, done, resume in cursor.fetchall():
-            path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
-            if isinstance(resume, bytes):
-                resume = resume.decode()
-            out[(path, int(offset))] = ChunkProgress(int(pos), int(rows), bool(done),
-                                                     None if resume is None else json.loads(resume))
+        where, args = "task_id = %s", (self.task_id,)
+        if table_name is not None:
+            where, args = where + " AND table_name = %s", args + (table_name,)
+        cursor.execute(f"SELECT table_name, path, `offset`, pos, `rows`, done, resume FROM {self.table} "
+                       f"WHERE {where} FOR UPDATE", args)
+        out: dict[str, dict[tuple[str, int], ChunkProgress]] = {}
+        for table, path, offset, pos, rows, done, resume in cursor.fetchall():
+            table, path, resume = (_str(v) for v in (table, path, resume))
+            out.setdefault(table, {})[(path, int(offset))] = ChunkProgress(
+                int(pos), int(rows), bool(done), None if resume is None else json.loads(resume))
         return out
 
     def forget_sql(self, table_name: str | None) -> tuple[str, tuple]:

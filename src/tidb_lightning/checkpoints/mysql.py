@@ -320,25 +320,34 @@ class MySQLStore:
         self._run("store the task", fn)
 
     def insert_table(self, table_name: str, chunks: list[ChunkCheckpoint]) -> None:
-        _s.check_chunks(table_name, chunks)
+        self.insert_tables({table_name: chunks})
+
+    def insert_tables(self, tables: dict[str, list[ChunkCheckpoint]]) -> None:
+        for table_name, chunks in tables.items():
+            _s.check_chunks(table_name, chunks)
 
         def fn(cur):
-            cur.execute(f"SELECT 1 FROM {self._table_t} WHERE table_name = %s FOR UPDATE", (table_name,))
-            if cur.fetchall():
+            cur.execute(f"SELECT table_name FROM {self._table_t} FOR UPDATE")
+            known = {r[0] for r in cur.fetchall()}
+            new = [t for t in tables if t not in known]
+            if not new:
                 return
-            cur.execute(f"INSERT INTO {self._table_t} (table_name, status, error) VALUES (%s, %s, '')",
-                        (table_name, int(Status.LOADED)))
-            cur.execute(f"DELETE FROM {self._chunk_t} WHERE table_name = %s", (table_name,))  # orphans, if any
-            rows = [(chunk_key(table_name, c.path, c.offset), table_name, _s.to_bytes(c.path), int(c.offset),
-                     int(c.end_offset), c.type, c.compression, _s.to_bytes(c.sort_key), int(c.file_size))
-                    for c in chunks]
+            cur.executemany(f"INSERT INTO {self._table_t} (table_name, status, error) VALUES (%s, %s, '')",
+                            [(t, int(Status.LOADED)) for t in new])
+            rows = []
+            for table_name in new:
+                cur.execute(f"DELETE FROM {self._chunk_t} WHERE table_name = %s", (table_name,))  # orphans
+                rows += [(chunk_key(table_name, c.path, c.offset), table_name, _s.to_bytes(c.path), int(c.offset),
+                          int(c.end_offset), c.type, c.compression, _s.to_bytes(c.sort_key), int(c.file_size))
+                         for c in tables[table_name]]
             for i in range(0, len(rows), 1000):
                 cur.executemany(
                     f"INSERT INTO {self._chunk_t} (chunk_key, table_name, path, `offset`, end_offset, type, "
                     f"compression, sort_key, file_size) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     rows[i:i + 1000])
             failpoints.hit("store.write")
-        self._run(f"store the chunks of {table_name}", fn)
+        what = next(iter(tables)) if len(tables) == 1 else f"{len(tables)} tables"
+        self._run(f"store the chunks of {what}", fn)
 
     def set_status(self, table_name: str, status: int, error: str = "") -> None:
         def fn(cur):

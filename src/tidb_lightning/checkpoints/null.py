@@ -24,6 +24,9 @@ class NullStore:
     def insert_table(self, table_name: str, chunks: list[ChunkCheckpoint]) -> None:
         pass
 
+    def insert_tables(self, tables: dict[str, list[ChunkCheckpoint]]) -> None:
+        pass
+
     def set_status(self, table_name: str, status: int, error: str = "") -> None:
         pass
 

@@ -90,18 +90,25 @@ class CheckpointSession:
     def status(self, table: str) -> int:
         return self._statuses.get(table, Status.MISSING)
 
-    def plan(self, table: str, chunks: list[ChunkCheckpoint], meta_conn) -> tuple[list[ChunkCheckpoint],
-                                                                              dict[tuple[str, int], ChunkProgress]]:
-        """The table's chunk list (the stored one wins on resume) and their committed progress."""
-        self.store.insert_table(table, chunks)
-        stored = self._chunks.get(table) or chunks
+    def plan(self, tables: dict[str, list[ChunkCheckpoint]], meta_conn) -> dict[
+            str, tuple[list[ChunkCheckpoint], dict[tuple[str, int], ChunkProgress]]]:
+        """Each table's chunk list (the stored one wins on resume) and their committed
+        progress: one store write and one ledger read for all tables."""
+        self.store.insert_tables(tables)
         with meta_conn.cursor() as cur:
-            progress = self.ledger.read(cur, table)
-        return stored, progress
+            progress = self.ledger.read_all(cur)
+        meta_conn.commit()  # end the locking read's transaction (autocommit connections: no-op)
+        return {name: (self._chunks.get(name) or chunks, progress.get(name, {}))
+                for name, chunks in tables.items()}
 
     def set_status(self, table: str, status: int) -> None:
-        self.store.set_status(table, status)
+        """Only a table's final status is written to the store: the steps in between
+        (imported, auto-increment, analyze) are idempotent and cheap to redo, while each
+        durable write costs an fsync per table (seconds for 10,000 tables).  A resume finds
+        every chunk done in the ledger and redoes just those steps."""
         self._statuses[table] = status
+        if status >= DONE:
+            self.store.set_status(table, status)
 
     def table_failed(self, table: str, error: BaseException, step: int = Status.LOADED) -> None:
         """Record that `step` (the status it would have reached) failed for `table`."""
@@ -146,8 +153,8 @@ class NoCheckpoints:
     def status(self, table: str) -> int:
         return Status.MISSING
 
-    def plan(self, table, chunks, meta_conn):
-        return chunks, {}
+    def plan(self, tables, meta_conn):
+        return {name: (chunks, {}) for name, chunks in tables.items()}
 
     def set_status(self, table: str, status: int) -> None:
         pass

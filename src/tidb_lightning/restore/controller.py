@@ -181,6 +181,7 @@ class Importer:
         cfg = self.cfg
         view_names = {(v.schema, v.name) for d in dbs for v in d.views}
         tables: list[_Table] = []
+        wanted: dict[str, tuple[TargetTable, list[ChunkCheckpoint]]] = {}
         missing = []
         for d in dbs:
             for t in d.tables:
@@ -198,18 +199,21 @@ class Importer:
                 if status >= Status.IMPORTED:  # rows are in; some post-restore steps did not run
                     self._resume_post(target, meta, session, status)
                     continue
-                plan, progress = session.plan(key, [
+                wanted[key] = (target, [
                     ChunkCheckpoint(key, f.path, 0, f.size, f.type, f.compression, f.key, f.size)
-                    for f in t.data_files], meta)
-                chunks = deque((Chunk(key, target, c.path, storage.describe(c.path), c.type,
-                                      c.compression, c.file_size, c.offset, c.end_offset),
-                                progress.get((c.path, c.offset))) for c in plan)
-                tables.append(_Table(key, chunks))
-                self.progress.add_table(key, sum(c.end_offset - c.offset for c in plan), len(chunks))
+                    for f in t.data_files])
         if missing:
             hint = ("they must exist on the target when `mydumper.no-schema` is set"
                     if cfg.mydumper.no_schema else "their schema files did not create them")
             raise TargetError(f"tables not found on the target: {', '.join(missing)}; {hint}")
+        planned = session.plan({key: chunks for key, (_, chunks) in wanted.items()}, meta)
+        for key, (target, _) in wanted.items():
+            plan, progress = planned[key]
+            chunks = deque((Chunk(key, target, c.path, storage.describe(c.path), c.type,
+                                  c.compression, c.file_size, c.offset, c.end_offset),
+                            progress.get((c.path, c.offset))) for c in plan)
+            tables.append(_Table(key, chunks))
+            self.progress.add_table(key, sum(c.end_offset - c.offset for c in plan), len(chunks))
         batch = min(cfg.tikv_importer.logical_import_batch_size, max(max_packet - 4096, 1024))
         settings = ChunkSettings(
             read_block_size=cfg.mydumper.read_block_size, batch_bytes=batch,
