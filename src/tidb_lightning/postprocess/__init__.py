@@ -1,8 +1,8 @@
 """After a table's rows are in: fix its auto-increment, (checksum), ANALYZE.
 
-Each step ends by recording its status, so a resumed run does only the steps that did not
-finish (upstream's status ladder: 120 imported -> 150 altered auto-inc -> 170 checksum
-skipped -> 200 analyze skipped / 210 analyzed).
+Each step ends by reporting its status (upstream's ladder: 120 imported -> 150 altered
+auto-inc -> 170 checksum skipped -> 200 analyze skipped / 210 analyzed); the checkpoint
+session decides which of them to write (only the final one: every step is idempotent).
 """
 from __future__ import annotations
 
