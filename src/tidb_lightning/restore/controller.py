@@ -166,16 +166,50 @@ class Importer:
                 for d in dbs:
                     creator.create_database(d)
                 view_names = {(v.schema, v.name) for v in views}
-                for d in dbs:
-                    for t in d.tables:
-                        if t.schema_file and (t.schema, t.name) not in view_names:
-                            creator.create_table(t.schema, t.name, t.schema_file)
+                self._create_tables(creator, storage, [
+                    t for d in dbs for t in d.tables
+                    if t.schema_file and (t.schema, t.name) not in view_names])
                 creator.create_views(views)
         targets: dict[tuple[str, str], TargetTable] = {}
         for d in dbs:
             for name, t in fetch_tables(meta, d.name).items():
                 targets[(d.name, name)] = t
         return targets
+
+    def _create_tables(self, creator: SchemaCreator, storage, tables: list) -> None:
+        """CREATE TABLE for each table, on up to `region-concurrency` connections: with
+        thousands of tables the round trips, not the server, are what takes the time."""
+        workers = max(1, min(self.cfg.lightning.region_concurrency, len(tables) // 50))
+        if workers == 1:
+            for t in tables:
+                creator.create_table(t.schema, t.name, t.schema_file)
+            return
+        jobs = deque(tables)
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            conn = dbconn.connect(self.cfg.tidb)
+            try:
+                mine = SchemaCreator(conn, storage, self.cfg.mydumper.character_set)
+                while not errors:
+                    with lock:
+                        if not jobs:
+                            return
+                        t = jobs.popleft()
+                    mine.create_table(t.schema, t.name, t.schema_file)
+            except BaseException as e:  # noqa: BLE001 - reported by the caller
+                errors.append(e)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=work, name=f"schema-{i}") for i in range(workers)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
 
     def _import_tables(self, storage, dbs, targets, backend, max_packet: int, session, meta) -> None:
         cfg = self.cfg
