@@ -147,3 +147,31 @@ def test_memory_stays_bounded(lightning, db, tmp_path):
         assert query(db, f"SELECT COUNT(*) FROM bench.{table}") == [(info["rows"],)]
     with db.cursor() as cur:
         cur.execute("DROP DATABASE bench")
+
+
+def _many_tables(d: Path, n: int, broken: int | None = None) -> Path:
+    files = {"many-schema-create.sql": "CREATE DATABASE `many`;\n"}
+    for i in range(n):
+        ddl = f"CREATE TABLE `t{i}` (`id` int PRIMARY KEY, `v` varchar(8));\n"
+        files[f"many.t{i}-schema.sql"] = ddl.replace("PRIMARY KEY", "PRIMARY KEYS") if i == broken else ddl
+        files[f"many.t{i}.sql"] = f"INSERT INTO `t{i}` VALUES (1,'a'),({i + 2},'b');\n"
+    return write_dump(d, files)
+
+
+def test_many_tables_are_created_in_parallel(lightning, db, tmp_path):
+    """Enough tables that the schema step uses several connections: all created, all filled."""
+    db.cursor().execute("DROP DATABASE IF EXISTS many")
+    run = lightning(_many_tables(tmp_path / "d", 120))
+    assert run.code == 0, run.stderr
+    assert query(db, "SELECT COUNT(*), SUM(TABLE_ROWS IS NOT NULL) FROM information_schema.TABLES "
+                     "WHERE TABLE_SCHEMA = 'many'")[0][0] == 120
+    assert query(db, "SELECT COUNT(*) FROM many.t119") == [(2,)]
+    db.cursor().execute("DROP DATABASE many")
+
+
+def test_a_broken_schema_file_among_many_is_named(lightning, db, tmp_path):
+    db.cursor().execute("DROP DATABASE IF EXISTS many")
+    run = lightning(_many_tables(tmp_path / "d", 120, broken=77))
+    assert run.code == 1
+    assert "many.t77-schema.sql" in run.stderr and "Error 1064" in run.stderr, run.stderr
+    db.cursor().execute("DROP DATABASE many")
