@@ -227,8 +227,7 @@ class FileStore:
         self.insert_tables({table_name: chunks})
 
     def insert_tables(self, tables: dict[str, list[ChunkCheckpoint]]) -> None:
-        for table_name, chunks in tables.items():
-            _s.check_chunks(table_name, chunks)
+        what = _s.check_tables(tables)
 
         def fn(db):
             known = {r[0] for r in db.execute("SELECT table_name FROM table_v1")}
@@ -245,7 +244,6 @@ class FileStore:
                     [(table_name, _s.to_bytes(c.path), int(c.offset), int(c.end_offset), c.type,
                       c.compression, _s.to_bytes(c.sort_key), int(c.file_size)) for c in chunks])
             failpoints.hit("store.write")
-        what = next(iter(tables)) if len(tables) == 1 else f"{len(tables)} tables"
         self._txn(f"store the chunks of {what}", fn, write=True)
 
     def set_status(self, table_name: str, status: int, error: str = "") -> None:

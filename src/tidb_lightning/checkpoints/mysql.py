@@ -323,8 +323,7 @@ class MySQLStore:
         self.insert_tables({table_name: chunks})
 
     def insert_tables(self, tables: dict[str, list[ChunkCheckpoint]]) -> None:
-        for table_name, chunks in tables.items():
-            _s.check_chunks(table_name, chunks)
+        what = _s.check_tables(tables)
 
         def fn(cur):
             cur.execute(f"SELECT table_name FROM {self._table_t} FOR UPDATE")
@@ -346,7 +345,6 @@ class MySQLStore:
                     f"compression, sort_key, file_size) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     rows[i:i + 1000])
             failpoints.hit("store.write")
-        what = next(iter(tables)) if len(tables) == 1 else f"{len(tables)} tables"
         self._run(f"store the chunks of {what}", fn)
 
     def set_status(self, table_name: str, status: int, error: str = "") -> None:

@@ -77,6 +77,13 @@ def check_chunks(table_name: str, chunks: Sequence[ChunkCheckpoint]) -> None:
             raise ValueError(f"chunk {c.path}:{c.offset} belongs to {c.table_name}, not {table_name}")
 
 
+def check_tables(tables: dict[str, Sequence[ChunkCheckpoint]]) -> str:
+    """Validate `insert_tables` input; returns how to name it in messages."""
+    for table_name, chunks in tables.items():
+        check_chunks(table_name, chunks)
+    return next(iter(tables)) if len(tables) == 1 else f"{len(tables)} tables"
+
+
 def check_keep(keep_after_success: str) -> str:
     keep = str(keep_after_success).lower()
     if keep not in KEEP_AFTER_SUCCESS:
