@@ -1,7 +1,6 @@
 """Command-line flags: parse_cli(), Go-style spellings, overrides, the ctl reuse hooks."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
@@ -17,15 +16,6 @@ from tidb_lightning.config import (
 from tidb_lightning.config.flags import normalize_argv
 from tidb_lightning.errors import ConfigError, NotBuiltError
 
-
-@pytest.fixture
-def write(tmp_path):
-    def _write(text: str, name: str = "task.toml") -> str:
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return str(path)
-
-    return _write
 
 
 def overrides(argv: list[str]) -> dict[str, object]:

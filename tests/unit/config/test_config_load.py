@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-import textwrap
 
 import pytest
 
@@ -15,17 +14,6 @@ from tidb_lightning.errors import ConfigError, NotBuiltError
 
 TIDB = {"tikv-importer.backend": "tidb"}
 
-
-@pytest.fixture
-def write(tmp_path):
-    """write(text) -> path of a TOML file holding the dedented text."""
-
-    def _write(text: str, name: str = "task.toml") -> str:
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return str(path)
-
-    return _write
 
 
 def load(write, text: str, overrides: dict | None = None) -> Config:
