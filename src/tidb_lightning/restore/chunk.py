@@ -293,8 +293,9 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
 def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     chunk, settings = run.chunk, run.settings
     run.writer.set_time_zone(None)  # a CSV has no zone: not the one of the SQL dump run before
-    header = CSVParser(stream, settings.csv_dialect, chunk.display, block_size=settings.read_block_size,
-                       max_row_size=settings.max_row_size).read_header()
+    parser = CSVParser(stream, settings.csv_dialect, chunk.display, block_size=settings.read_block_size,
+                       max_row_size=settings.max_row_size)
+    header = parser.read_header()
     if header is not None and settings.csv_header_match:
         cols, drop = _column_list(chunk.target, header, chunk.display, 0, settings.tidb_target)
         expected = len(header)
@@ -304,15 +305,11 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     else:
         cols, drop = _column_list(chunk.target, None, chunk.display, 0)
         expected = len(chunk.target.insertable)
-    if state is not None:
+    if state is not None:  # resume: the header (if any) was read above from the file's start
         stream.seek(state.pos)
         parser = CSVParser(stream, settings.csv_dialect, chunk.display, start=state.pos,
                            block_size=settings.read_block_size, max_row_size=settings.max_row_size,
                            skip_header=False)
-    else:
-        stream.seek(0)
-        parser = CSVParser(stream, settings.csv_dialect, chunk.display,
-                           block_size=settings.read_block_size, max_row_size=settings.max_row_size)
     for block in parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes):
         for i, row in enumerate(block.rows):
             if len(row) != expected:
