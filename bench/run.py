@@ -6,7 +6,9 @@
 
 Each tool loads the dump from `gen_dump.py` into a fresh private MariaDB (one server for the
 whole run, the database dropped between tools).  `lightning` runs with checkpoints (the
-default), `lightning-nocp` without; `lightning-resume` is killed after 90% of `lightning`'s
+default), `lightning-nocp` without, `lightning-nochecksum` with `--checksum off` (the
+difference to `lightning` is the post-import checksum's cost, printed as a share of the import
+time); `lightning-resume` is killed after 90% of `lightning`'s
 time and only the re-run that finishes the import is timed.  Reported per tool: wall time, MB/s, the
 server's CPU seconds (from /proc), the client's CPU seconds and peak RSS, and the ratio of its
 wall time to ours.  Every tool's result is checked (row counts and CHECKSUM TABLE) against
@@ -67,10 +69,11 @@ def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Pat
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
                 "--log-file", str(work / f"{name}.log")]
-    if name == "lightning-nocp":
+    if name in ("lightning-nocp", "lightning-nochecksum"):
+        flag = "--enable-checkpoint=0" if name == "lightning-nocp" else "--checksum=off"
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
-                "--log-file", str(work / "lightning-nocp.log"), "--enable-checkpoint=0"]
+                "--log-file", str(work / f"{name}.log"), flag]
     if name == "lightning-csv":
         return [sys.executable, "-m", "tidb_lightning", "-d", str(csv_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
@@ -124,7 +127,7 @@ def checksums(server: MariaDB) -> dict[str, tuple[int, int]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=float, default=1000)
-    ap.add_argument("--tools", default="lightning,lightning-resume,lightning-nocp,lightning-csv,"
+    ap.add_argument("--tools", default="lightning,lightning-resume,lightning-nocp,lightning-nochecksum,lightning-csv,"
                                        "myloader-t4,myloader-t2,mysql,loaddata")
     ap.add_argument("--data", default=None, help="where to keep generated data (default: a temp dir)")
     args = ap.parse_args()
@@ -189,6 +192,11 @@ def main() -> int:
     for tool, wall, scpu, ccpu, rss, ok in results:
         ratio = f"{wall / ours:.2f}x" if ours else "-"
         print(f"| {tool} | {wall:.1f} | {size / 1e6 / wall:.1f} | {scpu:.1f} | {ccpu:.1f} | {rss / 1024:.0f} | {ratio} | {ok} |")
+    by = {r[0]: r for r in results}
+    if "lightning" in by and "lightning-nochecksum" in by:
+        (_, w1, s1, c1, _, _), (_, w0, s0, c0, _, _) = by["lightning"], by["lightning-nochecksum"]
+        print(f"\npost-import checksum: {w1 - w0:+.1f} s wall = {(w1 - w0) / w1:.0%} of the import time "
+              f"({c1 - c0:+.1f} client CPU-s, {s1 - s0:+.1f} server CPU-s)")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -26,10 +26,11 @@ def _print_summary(progress) -> None:
         print("no tables to import")
         return
     width = max(len(k) for k in progress.tables)
-    print(f"{'table':<{width}}  {'rows':>12}  {'bytes':>14}  {'dups':>6}  {'warnings':>8}  {'skipped':>7}")
+    print(f"{'table':<{width}}  {'rows':>12}  {'bytes':>14}  {'dups':>6}  {'warnings':>8}  {'skipped':>7}  "
+          f"checksum")
     for key, t in progress.tables.items():
         print(f"{key:<{width}}  {t.rows:>12}  {t.bytes:>14}  {t.duplicates:>6}  {t.warnings:>8}  "
-              f"{t.skipped:>7}")
+              f"{t.skipped:>7}  {t.checksum or '-'}")
 
 
 def main(argv: list[str] | None = None) -> int:

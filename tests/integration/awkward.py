@@ -306,13 +306,13 @@ def show_create_table(conn, db: str, table: str) -> str:
         return cur.fetchone()[1]
 
 
-def summary(stdout: str) -> dict[str, tuple[int, int, int, int]]:
-    """The end-of-run table `table rows bytes dups warnings skipped` -> {table: (rows, bytes,
-    dups, warnings)}; every row must have 0 skipped."""
+def summary(stdout: str, checksum: str = "passed") -> dict[str, tuple[int, int, int, int]]:
+    """The end-of-run table `table rows bytes dups warnings skipped checksum` -> {table: (rows,
+    bytes, dups, warnings)}; every row must have 0 skipped and the given checksum result."""
     out = {}
     for line in stdout.splitlines():
         parts = line.split()
-        if len(parts) == 6 and parts[0].startswith("`") and all(p.isdigit() for p in parts[1:]):
-            assert parts[5] == "0", line
+        if len(parts) == 7 and parts[0].startswith("`") and all(p.isdigit() for p in parts[1:6]):
+            assert parts[5] == "0" and parts[6] == checksum, line
             out[parts[0]] = tuple(int(p) for p in parts[1:5])
     return out

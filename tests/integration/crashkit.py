@@ -236,11 +236,11 @@ class Task:
     def ledger(self, conn) -> dict[str, tuple[int, int, int]]:
         """Chunk progress on the target: {table: (progress rows, SUM(rows), chunks done)}."""
         if not query(conn, "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                           "AND TABLE_NAME = 'chunk_progress_v1'", (self.cp_schema,)):
+                           "AND TABLE_NAME = 'chunk_progress_v2'", (self.cp_schema,)):
             return {}
         return {name: (int(n), int(rows), int(done)) for name, n, rows, done in query(
             conn, f"SELECT table_name, COUNT(*), SUM(`rows`), SUM(done) FROM "
-                  f"`{self.cp_schema}`.chunk_progress_v1 GROUP BY table_name")}
+                  f"`{self.cp_schema}`.chunk_progress_v2 GROUP BY table_name")}
 
     def reset(self, conn) -> None:
         """Forget everything: target database, checkpoint schema (store + ledger), file."""

@@ -38,10 +38,10 @@ def _committed_batches(server, cp_schema: str) -> int:
     conn = server.connect()
     try:
         rows = query(conn, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                           "AND TABLE_NAME = 'chunk_progress_v1'", (cp_schema,))
+                           "AND TABLE_NAME = 'chunk_progress_v2'", (cp_schema,))
         if not rows[0][0]:
             return 0
-        return int(query(conn, f"SELECT COALESCE(SUM(`rows`), 0) FROM `{cp_schema}`.chunk_progress_v1")[0][0])
+        return int(query(conn, f"SELECT COALESCE(SUM(`rows`), 0) FROM `{cp_schema}`.chunk_progress_v2")[0][0])
     finally:
         conn.close()
 

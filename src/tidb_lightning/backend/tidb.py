@@ -94,10 +94,10 @@ class TiDBWriter:
                 cur.execute("SET time_zone = %s", (self.time_zone,))
 
     def write(self, qualified: str, columns, values: bytes, where: str,
-              ledger_sql: Callable[[int], bytes] | None = None) -> WriteResult:
+              ledger_sql: Callable[[WriteResult], bytes] | None = None) -> WriteResult:
         """Run one INSERT; `where` (file and offset) goes into every error message.
 
-        With `ledger_sql` (rows written -> the chunk's progress record) both statements run in one
+        With `ledger_sql` (result -> the chunk's progress record) both statements run in one
         transaction, so rows and progress commit together or not at all.  Deadlocks and
         lock wait timeouts are retried here (the server rolled everything back).  A lost
         connection raises RetryableTargetError: whether the commit happened is then read
@@ -117,7 +117,7 @@ class TiDBWriter:
                 conn.begin()
                 conn.query(sql)
                 result = self._result(conn)
-                conn.query(ledger_sql(result.rows))
+                conn.query(ledger_sql(result))
                 failpoints.hit("backend.before-commit")
                 conn.commit()
                 failpoints.hit("backend.after-commit")
@@ -172,7 +172,7 @@ class TiDBWriter:
                 total = WriteResult(total.rows + r.rows, total.duplicates + r.duplicates,
                                     total.warnings + r.warnings)
             if ledger_sql is not None:
-                conn.query(ledger_sql(total.rows))
+                conn.query(ledger_sql(total))
             conn.commit()
             return total, bad
         except pymysql.err.MySQLError as e:

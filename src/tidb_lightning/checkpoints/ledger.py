@@ -7,9 +7,11 @@ instant the next run restarts each chunk exactly after the last committed row.  
 checkpoint store (file or mysql) keeps the task, the table statuses and the chunk list; it
 never holds positions that could disagree with the target.
 
-Table `<checkpoint.schema>.chunk_progress_v1` on the target, one row per chunk, keyed by a
+Table `<checkpoint.schema>.chunk_progress_v2` on the target, one row per chunk, keyed by a
 SHA-256 of (task id, table, path, chunk start offset): a new task never mistakes an old
-task's rows for its own progress.
+task's rows for its own progress.  Each row also carries the source checksum of the rows it
+committed (:mod:`tidb_lightning.checksum`), so the checksum after a resume covers every run;
+one more row per table (offset -1) holds the target's checksum taken before its import.
 """
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from tidb_lightning.checksum.hasher import MASK, Digest
 from tidb_lightning.parse.schema import quote_ident
 
-TABLE = "chunk_progress_v1"
+TABLE = "chunk_progress_v2"
+SNAPSHOT = -1  # `offset` of a table's "before the import" checksum row
 
 
 @dataclass(frozen=True)
@@ -64,20 +68,63 @@ class Ledger:
                 "table_name VARCHAR(261) NOT NULL, "
                 "path TEXT NOT NULL, `offset` BIGINT NOT NULL, pos BIGINT NOT NULL, "
                 "`rows` BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0, resume TEXT NULL, "
+                "dups BIGINT NOT NULL DEFAULT 0, crc_rows BIGINT NOT NULL DEFAULT 0, "
+                "crc_xor BIGINT UNSIGNED NOT NULL DEFAULT 0, crc_sum DECIMAL(20,0) NOT NULL DEFAULT 0, "
+                "unverified TEXT NULL, "
                 "update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
                 "KEY k_table (task_id, table_name))"]
 
     def advance_sql(self, table_name: str, path: str, offset: int, pos: int, rows: int,
-                    done: bool = False, resume: object = None) -> bytes:
-        """Upsert: the chunk is now committed up to `pos`, `rows` more rows."""
+                    done: bool = False, resume: object = None, dups: int = 0,
+                    digest: Digest | None = None, unverified: str | None = None) -> bytes:
+        """Upsert: the chunk is now committed up to `pos`, `rows` more rows (`dups` of them
+        replaced or ignored as duplicates) whose source checksum is `digest`; `unverified`
+        says why some of them could not be checksummed."""
         state = b"NULL" if resume is None else _string(json.dumps(resume))
+        d = digest or Digest()
+        why = b"NULL" if unverified is None else _string(unverified[:1000])
         return (b"INSERT INTO " + self.table.encode() + b" (chunk_key, task_id, table_name, path, `offset`, "
-                b"pos, `rows`, done, resume) VALUES (" + b",".join([
+                b"pos, `rows`, done, resume, dups, crc_rows, crc_xor, crc_sum, unverified) VALUES (" + b",".join([
                     _literal(chunk_key(self.task_id, table_name, path, offset)), str(self.task_id).encode(),
                     _string(table_name), _string(path),
                     str(offset).encode(), str(pos).encode(), str(rows).encode(), b"1" if done else b"0",
-                    state]) + b") ON DUPLICATE KEY UPDATE pos = VALUES(pos), `rows` = `rows` + VALUES(`rows`), "
-                b"done = VALUES(done), resume = VALUES(resume)")
+                    state, str(dups).encode(), str(d.rows).encode(), str(d.xor).encode(),
+                    str(d.sum).encode(), why]) + b") ON DUPLICATE KEY UPDATE pos = VALUES(pos), "
+                b"`rows` = `rows` + VALUES(`rows`), done = VALUES(done), resume = VALUES(resume), "
+                b"dups = dups + VALUES(dups), crc_rows = crc_rows + VALUES(crc_rows), "
+                b"crc_xor = crc_xor ^ VALUES(crc_xor), "
+                b"crc_sum = MOD(crc_sum + VALUES(crc_sum), " + str(MASK + 1).encode() + b"), "
+                b"unverified = COALESCE(unverified, VALUES(unverified))")
+
+    def snapshot_sql(self, snapshots: dict[str, Digest]) -> bytes:
+        """Record each table's checksum before its import (one statement for all tables)."""
+        rows = [b"(" + b",".join([
+            _literal(chunk_key(self.task_id, name, "", SNAPSHOT)), str(self.task_id).encode(),
+            _string(name), b"''", str(SNAPSHOT).encode(), b"0", b"0", b"1", str(d.rows).encode(),
+            str(d.xor).encode(), str(d.sum).encode()]) + b")" for name, d in snapshots.items()]
+        return (b"INSERT IGNORE INTO " + self.table.encode() + b" (chunk_key, task_id, table_name, path, "
+                b"`offset`, pos, `rows`, done, crc_rows, crc_xor, crc_sum) VALUES " + b",".join(rows))
+
+    def source_checksum(self, query, table_name: str) -> tuple[Digest | None, Digest, int, str | None]:
+        """(checksum before the import or None if never taken, source checksum of the rows
+        committed by every run, duplicates, why some rows were not checksummed)."""
+        before, total, dups, why = None, Digest(), 0, None
+        for is_snapshot, n, x, s_, d, u in query(
+                f"SELECT `offset` = {SNAPSHOT}, crc_rows, crc_xor, crc_sum, dups, unverified "
+                f"FROM {self.table} WHERE task_id = %s AND table_name = %s", (self.task_id, table_name)):
+            digest = Digest(int(n), int(x), int(s_))
+            if is_snapshot:
+                before = digest
+            else:
+                total, dups = total + digest, dups + int(d)
+                why = why or _str(u)
+        return before, total, dups, why
+
+    def snapshots(self, cursor) -> set[str]:
+        """Tables whose "before the import" checksum was taken."""
+        cursor.execute(f"SELECT table_name FROM {self.table} WHERE task_id = %s AND `offset` = {SNAPSHOT}",
+                       (self.task_id,))
+        return {_str(r[0]) for r in cursor.fetchall()}
 
     def read(self, cursor, table_name: str) -> dict[tuple[str, int], ChunkProgress]:
         """Progress of every chunk of one table, keyed by (path, offset)."""
@@ -95,6 +142,9 @@ class Ledger:
         out: dict[str, dict[tuple[str, int], ChunkProgress]] = {}
         for table, path, offset, pos, rows, done, resume in cursor.fetchall():
             table, path, resume = (_str(v) for v in (table, path, resume))
+            if int(offset) == SNAPSHOT:
+                out.setdefault(table, {})
+                continue
             out.setdefault(table, {})[(path, int(offset))] = ChunkProgress(
                 int(pos), int(rows), bool(done), None if resume is None else json.loads(resume))
         return out

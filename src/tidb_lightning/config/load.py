@@ -91,17 +91,8 @@ class NotBuilt:
         return key == self.prefix or key.startswith(self.prefix + ".")
 
 
-def _oplevel_on(value: Any, cfg: Config) -> bool:
-    if isinstance(value, bool):
-        return value
-    return OP_LEVELS.get(str(value).lower(), "off") != "off"
-
-
 _STATUS_MSG = "`lightning.status-addr`: the status server is not built yet (no HTTP server is started)"
-_POST_MSG = ("`post-restore.checksum`: the post-import checksum is not built yet "
-             "(tables are not verified, as upstream does for the tidb backend)")
 _IGNORE_COLS_MSG = "`[[mydumper.ignore-data-columns]]`: ignoring source columns is not built yet (the entries are ignored)"
-
 #: ONE table of "accepted but not built" settings.  Order matters: the first matching entry wins,
 #: so more specific prefixes come first.  Remove an entry when its feature lands.
 NOT_BUILT: tuple[NotBuilt, ...] = (
@@ -125,7 +116,6 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
     NotBuilt("tikv-importer.logical-import-prep-stmt",
              "`tikv-importer.logical-import-prep-stmt`: prepared statements are not built "
              "(statements are sent as text)", when=lambda v, cfg: v is True),
-    NotBuilt("post-restore.checksum", _POST_MSG, when=_oplevel_on),
 )
 
 
@@ -561,11 +551,10 @@ def adjust(cfg: Config) -> None:
     if not cp.dsn and cp.driver == "file":
         cp.dsn = os.path.join(tempfile.gettempdir(), cp.schema + ".pb")
 
-    # [post-restore]: upstream forces these off for the logical backend.  ANALYZE is ours on
-    # every backend; the checksum is not built yet.
+    # [post-restore]: upstream turns the checksum off for the logical backend (it has no way to
+    # compute one); ours checks every backend and target.  Compaction is TiKV's.
     if ti.backend == "tidb":
         pr = cfg.post_restore
-        pr.checksum = "off"
         pr.compact = False
         pr.checksum_via_sql = False
 

@@ -89,7 +89,8 @@ def unquote_ident(raw: bytes) -> str:
 class ValuesBatch:
     """Row tuples of one or more consecutive statements that share a column list.
 
-    ``values`` is the dump's own text ``(...),(...)``, ready to follow ``VALUES``.
+    ``values`` is the dump's own text ``(...),(...)``, ready to follow ``VALUES`` (pieces of
+    several statements are joined by ``,\n``).
     ``columns`` is the statement's column list (``None`` when it had none).
     ``end_offset`` is the absolute offset just past the last tuple taken (or past the `;`
     ending its statement).  ``mid_statement`` says the statement goes on after
@@ -268,7 +269,7 @@ class SQLDumpParser:
 
         def flush() -> ValuesBatch:
             nonlocal parts, size, offsets, joined
-            b = ValuesBatch(cols, b",".join(parts), start, end, open_stmt, tuple(offsets))
+            b = ValuesBatch(cols, b",\n".join(parts), start, end, open_stmt, tuple(offsets))
             parts, size, offsets, joined = [], 0, [], 0
             return b
 
@@ -293,10 +294,11 @@ class SQLDumpParser:
                 if not parts:
                     start = self._base + self._pos
                 offsets.append((joined, self._base + self._pos))
-                joined += m.end() - self._pos + 1
+                joined += m.end() - self._pos + 2
                 parts.append(self._buf[self._pos:m.end()])
                 open_stmt = True
-                size += m.end() - self._pos + 1  # + the "," that joins parts
+                size += m.end() - self._pos + 2  # + the ",\n" that joins parts (dumpers' own
+                # row separator: batches of a mydumper dump keep one shape, see checksum.hasher)
                 self._pos = m.end()
                 end = self._base + self._pos
                 ch = self._next_char()

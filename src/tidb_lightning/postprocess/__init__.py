@@ -1,4 +1,4 @@
-"""After a table's rows are in: fix its auto-increment, (checksum), ANALYZE.
+"""After a table's rows are in: fix its auto-increment, checksum, ANALYZE.
 
 Each step ends by reporting its status (upstream's ladder: 120 imported -> 150 altered
 auto-inc -> 170 checksum skipped -> 200 analyze skipped / 210 analyzed); the checkpoint
@@ -14,6 +14,7 @@ from tidb_lightning.checkpoints import Status
 from tidb_lightning.errors import RetryableTargetError
 from tidb_lightning.postprocess.analyze import analyze
 from tidb_lightning.postprocess.autoinc import fix_auto_increment
+from tidb_lightning.postprocess.checksum import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,10 @@ class PostProcessError(Exception):
         self.step_status = step_status
 
 
-def post_process(table, query: Query, cfg, status: int, set_status: Callable[[int], None]) -> int:
-    """Run the steps after `status` for `table` (a TargetTable); returns the final status."""
+def post_process(table, query: Query, cfg, status: int, set_status: Callable[[int], None],
+                 checksum: Callable[[Query], "Outcome"] | None = None) -> int:
+    """Run the steps after `status` for `table` (a TargetTable); returns the final status.
+    `checksum` compares the table with its source (None: `post-restore.checksum = "off"`)."""
     if status < Status.ALTERED_AUTO_INC:
         with llog.task(log, "alter auto-increment", table=table.qualified):
             try:
@@ -42,7 +45,7 @@ def post_process(table, query: Query, cfg, status: int, set_status: Callable[[in
         status = Status.ALTERED_AUTO_INC
         set_status(status)
     if status < Status.CHECKSUM_SKIPPED:
-        status = Status.CHECKSUM_SKIPPED  # the post-import checksum is not built yet
+        status = _checksum(table, query, cfg.post_restore.checksum, checksum)
         set_status(status)
     if status < Status.ANALYZE_SKIPPED:
         level = cfg.post_restore.analyze
@@ -62,3 +65,21 @@ def post_process(table, query: Query, cfg, status: int, set_status: Callable[[in
                 status = Status.ANALYZE_SKIPPED
         set_status(status)
     return status
+
+
+def _checksum(table, query: Query, level: str, checksum) -> int:
+    if level == "off" or checksum is None:
+        return Status.CHECKSUM_SKIPPED
+    with llog.task(log, "checksum", table=table.qualified):
+        outcome = checksum(query)
+    if outcome.state == "passed":
+        log.info("%s: checksum passed: %s", table.qualified, outcome.message)
+        return Status.CHECKSUMMED
+    if outcome.state == "skipped":
+        log.warning("%s: checksum skipped: %s", table.qualified, outcome.message)
+        return Status.CHECKSUM_SKIPPED
+    if level == "required":
+        raise PostProcessError(Status.CHECKSUMMED, f"{table.qualified}: {outcome.message} "
+                               f"(post-restore.checksum = \"required\")")
+    log.warning("%s: %s (post-restore.checksum = \"optional\": continuing)", table.qualified, outcome.message)
+    return Status.CHECKSUM_SKIPPED

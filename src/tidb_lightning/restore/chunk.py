@@ -18,6 +18,8 @@ from tidb_lightning import log as llog
 from tidb_lightning.backend import db as dbconn
 from tidb_lightning.encode.sql_literal import rows_to_values
 from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
+from tidb_lightning.checksum.book import ChecksumBook
+from tidb_lightning.checksum.hasher import Digest
 from tidb_lightning.errors import (DataError, DataSyntaxError, LightningError, NotBuiltError,
                                    RetryableTargetError)
 from tidb_lightning.parse.csv import CSVParser
@@ -48,6 +50,7 @@ class ChunkSettings:
     tidb_target: bool = False  # the target is TiDB (it takes `_tidb_rowid` values)
     ledger: Ledger | None = None  # chunk progress on the target; None = checkpoints off
     type_errors: TypeErrors | None = None  # `max-error` budget; None = the first refused row fails
+    checksums: ChecksumBook | None = None  # source checksums; None = `post-restore.checksum = "off"`
 
 
 @dataclass
@@ -137,28 +140,44 @@ class _Run:
         self.account(state.pos, max(state.rows - self.counted_rows, 0))
 
     def deliver(self, columns, values: bytes, offset: int, end: int, resume: object,
-                rows: Callable[[], list[tuple[bytes, int]]]) -> None:
-        """Send one batch; with checkpoints, its progress record commits with it.  `rows`
-        splits the batch into (row text, file offset) for the row-by-row retry of `max-error`."""
+                rows: Callable[[], list[tuple[bytes, int]]], fields: list | None = None) -> None:
+        """Send one batch; with checkpoints, its progress record (and the source checksum of
+        its rows) commits with it.  `rows` splits the batch into (row text, file offset) for
+        the row-by-row retry of `max-error`; `fields`: the CSV rows `values` was built from."""
         if self.stop.is_set():
             raise Cancelled()
-        ledger = self.settings.ledger
-        c = self.chunk
-        ledger_sql = None if ledger is None else lambda n: ledger.advance_sql(
-            c.table_key, c.path, c.offset, end, n, resume=resume)
+        c, book = self.chunk, self.settings.checksums
+        crcs = why = None
+        if book is not None:
+            crcs, why = book.crcs(c.table_key, columns, values if fields is None else fields,
+                                  f"{c.display} at offset {offset}")
+        digest = None if crcs is None else Digest.of(crcs)
         try:
             res = self.writer.write(c.target.qualified, columns, values,
-                                    where=f"file {c.display} at offset {offset}", ledger_sql=ledger_sql)
+                                    where=f"file {c.display} at offset {offset}",
+                                    ledger_sql=self._ledger_sql(end, resume, digest, why))
         except DataError as e:
             if self.settings.type_errors is None or e.code in (0, 1062):
                 raise
-            res = self._row_by_row(columns, rows(), ledger_sql)
+            res, digest = self._row_by_row(columns, rows(), end, resume, crcs, why)
+        if book is not None:
+            book.committed(c.table_key, digest)
         self.account(end, res.rows, res.duplicates, res.warnings)
 
-    def _row_by_row(self, columns, rows: list[tuple[bytes, int]], ledger_sql):
-        """Retry a refused batch one row at a time; record the refused rows (type_error_v1)."""
+    def _ledger_sql(self, end: int, resume, digest: Digest | None, why: str | None):
+        ledger, c = self.settings.ledger, self.chunk
+        if ledger is None:
+            return None
+        return lambda res: ledger.advance_sql(c.table_key, c.path, c.offset, end, res.rows, resume=resume,
+                                              dups=res.duplicates, digest=digest, unverified=why)
+
+    def _row_by_row(self, columns, rows: list[tuple[bytes, int]], end: int, resume, crcs, why):
+        """Retry a refused batch one row at a time; record the refused rows (type_error_v1).
+        Returns the write result and the checksum of the rows that went in."""
         budget, c = self.settings.type_errors, self.chunk
         refused: list[tuple[int, str]] = []
+        if crcs is not None and len(crcs) != len(rows):  # cannot happen: both split the same text
+            crcs, why = None, f"{c.display} at offset {rows[0][1]}: rows could not be matched to their checksums"
 
         def record(i: int, error: str) -> bytes:
             refused.append((i, error))
@@ -167,21 +186,28 @@ class _Run:
                         c.display, at, error)
             return budget.record_sql(c.table_key, c.display, at, error, row)
 
-        def ledger_then_budget(n: int) -> bytes:
+        def ledger_then_budget(res) -> bytes:
             budget.take(len(refused), c.table_key)  # raises (and rolls back) past max-error
-            return ledger_sql(n) if ledger_sql is not None else b"DO 0"
+            ledger_sql = self._ledger_sql(end, resume, kept(), why)
+            return ledger_sql(res) if ledger_sql is not None else b"DO 0"
+
+        def kept() -> Digest | None:
+            if crcs is None:
+                return None
+            bad = {i for i, _ in refused}
+            return Digest.of([h for i, h in enumerate(crcs) if i not in bad])
 
         res, bad = self.writer.write_rows(c.target.qualified, columns, [r for r, _ in rows],
                                           ledger_then_budget, record)
         self.progress.skip(c.table_key, bad)
-        return res
+        return res, kept()
 
     def finish(self) -> None:
         ledger = self.settings.ledger
         c = self.chunk
         if ledger is not None:
             self.writer.execute(ledger.advance_sql(c.table_key, c.path, c.offset, c.end_offset, 0,
-                                                   done=True))
+                                                   done=True))  # rows and checksum stay as they are
         self.account(c.end_offset)
 
 
@@ -324,4 +350,4 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
                         block.offsets[0], block.end_offset, None,
                         lambda rows=rows, offsets=block.offsets: [
                             (rows_to_values([r], settings.backslash_escapes), at)
-                            for r, at in zip(rows, offsets)])
+                            for r, at in zip(rows, offsets)], rows)

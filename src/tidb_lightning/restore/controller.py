@@ -17,7 +17,10 @@ from tidb_lightning.backend import db as dbconn
 from tidb_lightning.backend.tidb import TiDBBackend
 from tidb_lightning import failpoints
 from tidb_lightning.checkpoints import ChunkCheckpoint, Status
+from tidb_lightning.checksum.book import ChecksumBook
+from tidb_lightning.checksum.hasher import Digest
 from tidb_lightning.postprocess import PostProcessError, post_process
+from tidb_lightning.postprocess.checksum import Outcome, target_checksum, verify
 from tidb_lightning.errors import ConfigError, LightningError, SourceError, TargetError
 from tidb_lightning.parse.csv import CSVDialect
 from tidb_lightning.parse.schema import quote_ident
@@ -104,6 +107,8 @@ class Importer:
     _errors: list[BaseException] = field(default_factory=list)
     _target_kind: str = ""  # "TiDB" | "MariaDB" | "MySQL", once connected
     type_errors: TypeErrors | None = None
+    checksums: ChecksumBook | None = None  # None: post-restore.checksum = "off"
+    _session: object = None
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -213,6 +218,10 @@ class Importer:
 
     def _import_tables(self, storage, dbs, targets, backend, max_packet: int, session, meta) -> None:
         cfg = self.cfg
+        self._session = session
+        backslash = "NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper()
+        if cfg.post_restore.checksum != "off":
+            self.checksums = ChecksumBook(self._target_kind, backslash)
         view_names = {(v.schema, v.name) for d in dbs for v in d.views}
         tables: list[_Table] = []
         wanted: dict[str, tuple[TargetTable, list[ChunkCheckpoint]]] = {}
@@ -231,6 +240,8 @@ class Importer:
                     missing.append(f"`{t.schema}`.`{t.name}`")
                     continue
                 if status >= Status.IMPORTED:  # rows are in; some post-restore steps did not run
+                    if self.checksums is not None:
+                        self.checksums.add_table(key, target)
                     self._resume_post(target, meta, session, status)
                     continue
                 wanted[key] = (target, [
@@ -241,6 +252,8 @@ class Importer:
                     if cfg.mydumper.no_schema else "their schema files did not create them")
             raise TargetError(f"tables not found on the target: {', '.join(missing)}; {hint}")
         planned = session.plan({key: chunks for key, (_, chunks) in wanted.items()}, meta)
+        if self.checksums is not None:
+            self._checksum_before(wanted, planned, session, meta)
         for key, (target, _) in wanted.items():
             plan, progress = planned[key]
             chunks = deque((Chunk(key, target, c.path, storage.describe(c.path), c.type,
@@ -252,7 +265,7 @@ class Importer:
         settings = ChunkSettings(
             read_block_size=cfg.mydumper.read_block_size, batch_bytes=batch,
             batch_rows=cfg.tikv_importer.logical_import_batch_rows,
-            backslash_escapes="NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper(),
+            backslash_escapes=backslash, checksums=self.checksums,
             csv_dialect=csv_dialect(cfg.mydumper.csv),
             csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
             type_errors=self._type_errors(session, meta),
@@ -296,20 +309,60 @@ class Importer:
         return budget
 
     def _resume_post(self, target, meta, session, status: int) -> None:
-        def query(sql, args=None):
-            with meta.cursor() as cur:
-                cur.execute(sql, args)
-                return list(cur.fetchall())
         try:
-            self._post(target, query, session, status)
+            self._post(target, _query(meta), session, status)
         except PostProcessError as e:
             session.table_failed(target_key(target), e, e.step_status)
             raise LightningError(str(e)) from None
 
     def _post(self, target, query, session, status: int) -> None:
         """Post-restore steps of one table (auto-increment, checksum, analyze) from `status`."""
-        post_process(target, query, self.cfg, status,
-                     lambda st: session.set_status(target_key(target), st))
+        key = target_key(target)
+        post_process(target, query, self.cfg, status, lambda st: session.set_status(key, st),
+                     None if self.checksums is None else lambda q: self._checksum(key, q))
+        if self.checksums is None and key in self.progress.tables:
+            self.progress.tables[key].checksum = "off"
+
+    def _checksum_before(self, wanted, planned, session, meta) -> None:
+        """Before any row of a table is written: take the target's checksum of it (empty for
+        a new table), so a table that already held rows is checked as before + source.  Kept in
+        the ledger, so a resumed run compares against the same snapshot."""
+        book = self.checksums
+        ledger = session.ledger
+        taken: set[str] = set()
+        if ledger is not None:
+            with meta.cursor() as cur:
+                taken = ledger.snapshots(cur)
+        snapshots = {}
+        for key, (target, _) in wanted.items():
+            hasher = book.add_table(key, target)
+            if key in taken or planned[key][1] or hasher.unsupported:
+                continue  # taken by an earlier run; or rows were written without one (said later)
+            with meta.cursor() as cur:
+                cur.execute(f"SELECT EXISTS (SELECT 1 FROM {target.qualified})")
+                occupied = cur.fetchone()[0]
+            snapshots[key] = Digest() if not occupied else target_checksum(_query(meta), hasher)
+            if occupied:
+                log.info("%s already holds %d rows: the checksum will compare it with those rows "
+                         "plus the imported ones", key, snapshots[key].rows)
+        if ledger is not None and snapshots:
+            with meta.cursor() as cur:
+                cur.execute(ledger.snapshot_sql(snapshots))
+        book.before.update(snapshots)
+
+    def _checksum(self, key: str, query) -> Outcome:
+        book, ledger = self.checksums, getattr(self._session, "ledger", None)
+        if ledger is not None:
+            before, source, dups, why = ledger.source_checksum(query, key)
+        else:
+            st = self.progress.tables.get(key)
+            before, source, dups, why = (book.before.get(key), book.source.get(key, Digest()),
+                                         st.duplicates if st else 0, None)
+        outcome = verify(key, query, book.hashers[key], before, source, dups,
+                         why or book.unverified.get(key), self._target_kind)
+        if key in self.progress.tables:
+            self.progress.tables[key].checksum = outcome.state
+        return outcome
 
     def _worker(self, sched: _Scheduler, storage, settings: ChunkSettings, backend, session) -> None:
         writer = backend.writer()
@@ -345,3 +398,11 @@ class Importer:
                     sched.done(table)
         finally:
             writer.close()
+
+
+def _query(conn):
+    def run(sql, args=None):
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+    return run

@@ -18,6 +18,7 @@ class TableStats:
     duplicates: int = 0
     warnings: int = 0
     skipped: int = 0  # rows refused by the target and recorded as type errors (max-error)
+    checksum: str = ""  # passed | mismatch | skipped | off, once the post-import check ran
     chunks_done: int = 0
     chunks_total: int = 0
     started: float = 0.0

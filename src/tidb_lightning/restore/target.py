@@ -10,6 +10,11 @@ from tidb_lightning.parse.schema import quote_ident
 class Column:
     name: str
     generated: bool
+    data_type: str = ""      # information_schema DATA_TYPE, lower case: int, varchar, ...
+    column_type: str = ""    # COLUMN_TYPE: int(10) unsigned, enum('a','b'), ...
+    nullable: bool = True
+    scale: int = 0           # DECIMAL scale / fractional-second precision
+    length: int = 0          # CHARACTER_MAXIMUM_LENGTH (BINARY(n) pads to n)
 
 
 @dataclass(frozen=True)
@@ -40,19 +45,27 @@ class TargetTable:
         return known, unknown
 
 
+def _text(v) -> str:
+    return v.decode("utf-8", "surrogateescape") if isinstance(v, (bytes, bytearray)) else (v or "")
+
+
 def fetch_tables(conn, schema: str) -> dict[str, TargetTable]:
     """Every base table of `schema`, keyed by name, with columns in table order."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.EXTRA FROM information_schema.COLUMNS c "
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.EXTRA, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE, "
+            "c.NUMERIC_SCALE, c.DATETIME_PRECISION, c.CHARACTER_MAXIMUM_LENGTH "
+            "FROM information_schema.COLUMNS c "
             "JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA "
             "AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' "
             "WHERE c.TABLE_SCHEMA = %s ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION", (schema,))
         cols: dict[str, list[Column]] = {}
-        for table, column, extra in cur.fetchall():
-            generated = "GENERATED" in (extra or "").upper() or "VIRTUAL" in (extra or "").upper() \
-                or "PERSISTENT" in (extra or "").upper()
-            cols.setdefault(table, []).append(Column(column, generated))
+        for table, column, extra, dtype, ctype, nullable, scale, fsp, length in cur.fetchall():
+            extra = _text(extra).upper()
+            generated = "GENERATED" in extra or "VIRTUAL" in extra or "PERSISTENT" in extra
+            cols.setdefault(_text(table), []).append(Column(
+                _text(column), generated, _text(dtype).lower(), _text(ctype), _text(nullable) == "YES",
+                int(scale or fsp or 0), int(length or 0)))
     return {t: TargetTable(schema, t, tuple(c)) for t, c in cols.items()}
 
 

@@ -144,11 +144,11 @@ def test_remove_all_keeps_other_tables_in_the_schema(mariadb, schema):
     store.initialize(TASK)
     conn = mariadb.connect()
     with conn.cursor() as cur:
-        cur.execute(f"CREATE TABLE `{schema}`.chunk_progress_v1 (k INT PRIMARY KEY)")
+        cur.execute(f"CREATE TABLE `{schema}`.chunk_progress_v2 (k INT PRIMARY KEY)")
     assert store.remove("all") == []
     with conn.cursor() as cur:
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))
-        assert cur.fetchall() == (("chunk_progress_v1",),)
+        assert cur.fetchall() == (("chunk_progress_v2",),)
     assert store.task() is None  # re-created on use
     store.close()
     conn.close()

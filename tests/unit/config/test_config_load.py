@@ -102,11 +102,11 @@ def test_defaults_match_the_spec():
     assert cfg.not_built == []
 
 
-def test_post_restore_model_defaults_and_tidb_forces_them_off():
+def test_post_restore_model_defaults_and_tidb_forces_compaction_off():
     pr = PostRestoreConfig()
     assert (pr.checksum, pr.analyze, pr.post_process_at_last) == ("required", "optional", True)
-    cfg = load_config(None, TIDB)
-    assert (cfg.post_restore.checksum, cfg.post_restore.analyze) == ("off", "optional")
+    cfg = load_config(None, TIDB)  # unlike upstream, the tidb backend keeps the checksum
+    assert (cfg.post_restore.checksum, cfg.post_restore.analyze) == ("required", "optional")
     assert cfg.post_restore.compact is False and cfg.post_restore.checksum_via_sql is False
 
 
@@ -800,7 +800,6 @@ def test_not_built_is_empty_for_defaults_and_tidb():
         ('[[routes]]\nschema-pattern = "a*"\ntarget-schema = "b"\n', {}, "`[[routes]]`"),
         ('[mydumper]\ndata-character-set = "gbk"\n', {}, "`mydumper.data-character-set`"),
         ("[security]\nredact-info-log = true\n", {}, "log redaction"),
-        ('[post-restore]\nchecksum = "required"\n', {}, "post-import checksum is not built"),
         ('[[mydumper.ignore-data-columns]]\ndb = "d"\ncolumns = ["a"]\n', {}, "ignoring source columns"),
     ],
 )

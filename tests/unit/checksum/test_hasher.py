@@ -1,0 +1,104 @@
+"""Source-side checksum: the fast path (regex + C-level passes) gives exactly the slow path's
+row hashes, for both quoting styles; escapes are undone exactly; DOUBLE/FLOAT text rules."""
+from __future__ import annotations
+
+import random
+import struct
+
+import pytest
+
+from tidb_lightning.checksum.forms import float_text
+from tidb_lightning.checksum.hasher import Digest, TableHasher, unescape_all
+from tidb_lightning.checksum.literal import Unverifiable, decode, unescape
+from tidb_lightning.restore.target import Column, TargetTable
+
+COLS = (Column("id", False, "int", "int(11)", False), Column("s", False, "varchar", "varchar(20)"),
+        Column("d", False, "decimal", "decimal(10,2)", True, 2), Column("w", False, "double", "double"),
+        Column("b", False, "varbinary", "varbinary(8)"), Column("e", False, "enum", "enum('a','b''c')"),
+        Column("t", False, "datetime", "datetime(3)", True, 3), Column("c", False, "char", "char(4)"))
+TABLE = TargetTable("db", "t", COLS)
+ESCAPES = {0: b"\\0", 10: b"\\n", 13: b"\\r", 92: b"\\\\", 39: b"\\'", 34: b'\\"', 26: b"\\Z"}
+
+
+def sql_string(raw: bytes, quote: bytes = b"'") -> bytes:
+    return quote + b"".join(ESCAPES.get(c, bytes([c])) for c in raw) + quote
+
+
+def random_row(rnd: random.Random, i: int, quote: bytes) -> bytes:
+    """Mostly canonical literals (what dumpers write), now and then another spelling."""
+    def maybe(v):
+        return b"NULL" if rnd.random() < 0.1 else v
+
+    def pick(canonical, odd):
+        return rnd.choice(odd) if rnd.random() < 0.01 else rnd.choice(canonical)
+    raw = bytes(rnd.choice(b"ab'\"\\\n\r\x00\x1a ,()jq") for _ in range(rnd.randrange(0, 9)))
+    blob = rnd.randbytes(rnd.randrange(0, 6))
+    w = rnd.choice([rnd.random(), rnd.random() * 1e-6, float(rnd.randrange(100)), -0.0, 1e300, 0.1])
+    q = quote.decode()
+    vals = [str(i).encode(), maybe(sql_string(raw, quote)),
+            maybe(pick([b"1.50", b"12.30", b"0.01", b"-7.25"], [b"-0.00", b"'4.5'", b"12.3"])),
+            maybe(repr(w).encode()), maybe(rnd.choice([b"0x" + blob.hex().encode(), sql_string(blob, quote)])),
+            maybe(pick([f"{q}a{q}".encode()], [f"{q}A{q}".encode(), f"{q}b\\'c{q}".encode()])),
+            maybe(pick([f"{q}2020-01-02 03:04:05.123{q}".encode(), f"{q}0000-00-00 00:00:00.000{q}".encode()],
+                       [f"{q}2020-01-02 03:04:05.1239{q}".encode()])),
+            maybe(pick([f"{q}ab{q}".encode(), f"{q}{q}".encode()], [f"{q}ab {q}".encode()]))]
+    return b"(" + b",".join(vals) + b")"
+
+
+@pytest.mark.parametrize("quote", [b"'", b'"'])
+def test_fast_path_equals_slow_path(quote):
+    rnd = random.Random(7)
+    hasher = TableHasher(TABLE, "MariaDB")
+    fast_batches = 0
+    for n in range(300):
+        rows = [random_row(rnd, i, quote) for i in range(rnd.randrange(1, 12))]
+        values = rnd.choice([b",\n", b",", b", "]).join(rows)
+        plan = hasher._plan(None)
+        slow = hasher._slow(plan, values)
+        fast = hasher._fast(plan, values)
+        if fast is not None:
+            fast_batches += 1
+            assert fast == slow, values
+        assert hasher.crcs(None, values) == slow
+    assert fast_batches > 30  # the fast path is exercised, not just skipped
+
+
+def test_unescape_all_matches_the_literal_decoder():
+    rnd = random.Random(3)
+    segs = [bytes(rnd.choice(b"\\jq0nrZ'\"ab\n") for _ in range(rnd.randrange(0, 12))) for _ in range(2000)]
+    escaped = [b"".join(ESCAPES.get(c, bytes([c])) for c in s) for s in segs]
+    assert unescape_all(escaped) == segs
+    assert [unescape(e, b"'", True) for e in escaped] == segs
+
+
+def test_literal_decoding():
+    assert decode(b"'it''s \\n'").data == b"it's \n"
+    assert decode(b'"a\\"b""c"').data == b'a"b"c'
+    assert decode(b"_binary 'x' 'y'").data == b"xy"
+    assert decode(b"0x0aFF").data == b"\n\xff" and decode(b"X'41'").data == b"A"
+    assert decode(b"b'101'").data == b"\x05"
+    assert decode(b"NULL").kind == "null" and decode(b"true").data == b"1"
+    with pytest.raises(Unverifiable, match="not a plain literal"):
+        decode(b"NOW()")
+
+
+def test_float_text_follows_the_servers_notation():
+    assert float_text(1e15) == b"1e15" and float_text(1e14) == b"100000000000000"
+    assert float_text(1234567890123456.8) == b"1234567890123456.8"  # 17 digits: still fixed
+    assert float_text(1e-14) == b"0.00000000000001" and float_text(1.5e-15) == b"1.5e-15"
+    assert float_text(-0.0) == b"0" and float_text(2.5e-300) == b"2.5e-300"
+    assert float_text(1.23456789, single=True) == b"1.23457"
+    assert float_text(struct.unpack("f", struct.pack("f", 3.4e38))[0], single=True) == b"3.4e38"
+
+
+def test_digest_is_order_independent_and_catches_a_duplicate():
+    a, b = Digest.of([1, 2, 3]), Digest.of([3, 1, 2])
+    assert a == b
+    assert Digest.of([1, 2, 3, 3]) != a and Digest.of([1, 2, 3, 3]).xor == Digest.of([1, 2]).xor ^ 0
+    assert Digest.of([1]) + Digest.of([2, 3]) == a
+
+
+def test_a_table_of_an_uncovered_type_says_so():
+    t = TargetTable("db", "g", (Column("p", False, "geometry", "geometry"),))
+    with pytest.raises(Unverifiable, match="GEOMETRY"):
+        TableHasher(t, "MariaDB").crcs(None, b"(NULL)")
