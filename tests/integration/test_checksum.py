@@ -85,9 +85,12 @@ def _popen(mariadb, data_dir, tmp_path, *args, failpoints: str):
 
 
 TAMPER = {
-    "changed": ("UPDATE ck.t SET name = 'plaim' WHERE id = 1", "row contents differ"),
+    "changed": ("UPDATE ck.t SET name = 'plaim' WHERE id = 1", "row contents differ; columns that differ: name"),
     "deleted": ("DELETE FROM ck.t WHERE id = 40", "rows are missing"),
     "duplicated": ("INSERT INTO ck.nopk VALUES (1,'a')", "there are extra rows"),
+    # two rows exchange a value: every column still holds the same set of values
+    "swapped": ("UPDATE ck.t SET name = IF(id = 5, 'n6', 'n5') WHERE id IN (5, 6)",
+                "row contents differ; every column holds the same values"),
 }
 
 

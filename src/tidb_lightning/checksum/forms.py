@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 import struct
+from math import isfinite
 from binascii import Error as BinasciiError, unhexlify
 from itertools import compress, count, repeat
-from operator import ne
+from operator import itemgetter, ne, not_ as _not
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
@@ -140,7 +141,15 @@ def _float_bulk(canon: Callable[[Value], bytes], single: bool) -> Callable[[list
     fixed = re.compile(rb"NULL|(?!-0(?:\.0*)?$)-?(?:0|[1-9][0-9]{0,13})(?:\.[0-9]{0,14}[1-9])?")
 
     def one(v: bytes) -> bytes:
-        return v if v == b"NULL" else canon(decode(v))
+        if v == b"NULL":
+            return v
+        try:
+            f = float(v)  # a plain number needs no literal decoding (Python also takes 1_0, inf)
+            if isfinite(f) and b"_" not in v:
+                return float_text(f, single)
+        except ValueError:
+            pass
+        return canon(decode(v))
 
     def bulk_float(values: list[bytes]) -> list[bytes]:
         # <= 6 digits in fixed notation, no trailing zeros: the server's own text (FLT_DIG)
@@ -191,18 +200,32 @@ def _string_canon(pad_to: int = 0, strip: bool = False) -> Callable[[Value], byt
 def _binary_bulk(canon: Callable[[Value], bytes], pad_to: int) -> Callable[[list[bytes]], list[bytes]]:
     plain = re.compile(rb"NULL|'[^'\\]*+'")
 
+    def one(v: bytes) -> bytes:
+        return canon(decode(v))
+
     def bulk(values: list[bytes]) -> list[bytes]:
-        out = []
-        for v in values:
-            if v[:2] == b"0x" and not pad_to and not len(v) % 2:
-                try:
-                    out.append(b"'" + unhexlify(v[2:]) + b"'")
-                    continue
-                except BinasciiError:
-                    pass
-            out.append(v if (not pad_to and plain.fullmatch(v)) else canon(decode(v)))
+        if pad_to:
+            return [one(v) for v in values]
+        # C-level passes: NULL and escape-free strings are canonical as they are; hex literals
+        # (mydumper --hex-blob, Dumpling) are decoded together; anything else one by one
+        out = list(values)
+        hexes = list(compress(count(), map(bytes.startswith, values, repeat(b"0x"))))
+        if hexes:
+            try:
+                raw = map(unhexlify, map(_after_0x, map(values.__getitem__, hexes)))
+                for i, v in zip(hexes, list(map(b"'%b'".__mod__, raw))):
+                    out[i] = v
+            except BinasciiError:
+                for i in hexes:
+                    out[i] = one(values[i])
+        odd = set(compress(count(), map(_not, map(plain.fullmatch, values)))).difference(hexes)
+        for i in odd:
+            out[i] = one(values[i])
         return out
     return bulk
+
+
+_after_0x = itemgetter(slice(2, None))
 
 
 _DT = re.compile(rb"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,6})\d*)?)?\s*")

@@ -61,10 +61,13 @@ def unescape_all(segments, swapped: bool = False) -> list[bytes]:
     joined = (joined.replace(b"\\\\", b"\\q").replace(b"\\0", b"\x00").replace(b"\\n", b"\n")
               .replace(b"\\r", b"\r").replace(b"\\'", q1).replace(b'\\"', q2)
               .replace(b"\\Z", b"\x1a"))
+    if b"\\q" not in joined:
+        return joined.split(_SEP)
+    if b"\\qj" not in joined:  # `\q` back to `\` cannot forge a separator: all at once
+        return joined.replace(b"\\q", b"\\").split(_SEP)
     parts = joined.split(_SEP)
-    if b"\\q" in joined:
-        for i in compress(count(), map(bytes.__contains__, parts, repeat(b"\\q"))):
-            parts[i] = parts[i].replace(b"\\q", b"\\")
+    for i in compress(count(), map(bytes.__contains__, parts, repeat(b"\\q"))):
+        parts[i] = parts[i].replace(b"\\q", b"\\")
     return parts
 
 
@@ -138,6 +141,30 @@ class TableHasher:
             cols = [cols[i] for i in plan.order]
         texts = [form.fields(list(col)) for form, col in zip(self.forms, cols)]
         return list(map(zlib.crc32, map(b"(%b)".__mod__, map(b",".join, zip(*texts)))))
+
+    def column_crcs(self, columns, values) -> list[list[int]]:
+        """Per column, the CRC32s of each row's canonical value (SQL text or CSV rows): the
+        slow path, for naming the columns that differ after a mismatch."""
+        plan = self._plan(columns)
+        if isinstance(values, list):
+            cols = list(zip(*values)) if values else [() for _ in self.forms]
+            if plan.order is not None:
+                cols = [cols[i] for i in plan.order]
+            return [list(map(zlib.crc32, form.fields(list(col)))) for form, col in zip(self.forms, cols)]
+        out: list[list[int]] = [[] for _ in self.forms]
+        for row in rows_of(values, self.backslash):
+            lits = split_row(row, self.backslash)
+            if plan.order is not None:
+                lits = [lits[i] for i in plan.order]
+            for i, (form, lit) in enumerate(zip(self.forms, lits)):
+                out[i].append(zlib.crc32(form.canon(decode(lit, self.backslash))))
+        return out
+
+    def column_sql(self) -> str:
+        """Per column BIT_XOR and SUM of CRC32(canonical value), computed by the target."""
+        parts = ", ".join(f"COALESCE(BIT_XOR(CRC32({f.sql})), 0), COALESCE(SUM(CRC32({f.sql})), 0)"
+                          for f in self.forms)
+        return f"SELECT {parts} FROM {self.table.qualified}"
 
     def _plan(self, columns) -> _Plan:
         key = None if columns is None else tuple(c.lower() for c in columns)

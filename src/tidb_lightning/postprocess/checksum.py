@@ -22,6 +22,8 @@ class Outcome:
 
     state: str
     message: str
+    remote: Digest | None = None  # what the target holds
+    local: Digest | None = None   # what it should hold (before the import + source)
 
 
 def target_checksum(query, hasher) -> Digest:
@@ -59,7 +61,7 @@ def verify(table: str, query, hasher, before: Digest | None, source: Digest, dup
         detail += f" (the table held {before.rows} row(s) before the import)"
     what = ("rows are missing" if remote.rows < local.rows else
             "there are extra rows" if remote.rows > local.rows else "row contents differ")
-    return Outcome("mismatch", f"checksum mismatched remote vs local => {detail}: {what}")
+    return Outcome("mismatch", f"checksum mismatched remote vs local => {detail}: {what}", remote, local)
 
 
 def _admin_checksum(query, table: str) -> None:

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tidb_lightning import log as llog
 from tidb_lightning.backend import db as dbconn
@@ -27,6 +27,7 @@ from tidb_lightning.parse.schema import quote_ident
 from tidb_lightning.restore.checkpoint import DONE, open_session
 from tidb_lightning.restore import precheck
 from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, import_chunk
+from tidb_lightning.restore.diagnose import differing_columns
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
 from tidb_lightning.restore.target import TargetTable, fetch_tables, target_key
@@ -109,6 +110,9 @@ class Importer:
     type_errors: TypeErrors | None = None
     checksums: ChecksumBook | None = None  # None: post-restore.checksum = "off"
     _session: object = None
+    _chunks: dict = field(default_factory=dict)  # table -> its chunks (to read again after a mismatch)
+    _storage: object = None
+    _settings: ChunkSettings | None = None
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -260,6 +264,7 @@ class Importer:
                                   c.compression, c.file_size, c.offset, c.end_offset),
                             progress.get((c.path, c.offset))) for c in plan)
             tables.append(_Table(key, chunks))
+            self._chunks[key] = [c for c, _ in chunks]
             self.progress.add_table(key, sum(c.end_offset - c.offset for c in plan), len(chunks))
         batch = min(cfg.tikv_importer.logical_import_batch_size, max(max_packet - 4096, 1024))
         settings = ChunkSettings(
@@ -270,6 +275,7 @@ class Importer:
             csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
             type_errors=self._type_errors(session, meta),
             max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB")
+        self._storage, self._settings = storage, settings
         workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
         reporter = ProgressLogger(self.progress, cfg.cron.log_progress)
@@ -360,6 +366,13 @@ class Importer:
                                          st.duplicates if st else 0, None)
         outcome = verify(key, query, book.hashers[key], before, source, dups,
                          why or book.unverified.get(key), self._target_kind)
+        if outcome.state == "mismatch" and outcome.remote.rows == outcome.local.rows and before \
+                and not before.rows and key in self._chunks:
+            st = self.progress.tables.get(key)
+            columns = ("columns not compared: some rows were skipped as type errors" if st and st.skipped
+                       else differing_columns(key, self._chunks[key], self._storage, self._settings,
+                                              book.hashers[key], query))
+            outcome = replace(outcome, message=f"{outcome.message}; {columns}")
         if key in self.progress.tables:
             self.progress.tables[key].checksum = outcome.state
         return outcome
