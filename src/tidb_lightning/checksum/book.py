@@ -35,7 +35,14 @@ class ChecksumBook:
                 self.unverified.setdefault(key, hasher.unsupported)
         return hasher
 
-    def crcs(self, key: str, columns, values, where: str) -> tuple[list[int] | None, str | None]:
+    def fast_patterns(self, key: str):
+        """For the SQL parser of one of the table's chunks (None: nothing to gain)."""
+        if key in self.unverified:
+            return None
+        return self.hashers[key].fast_patterns
+
+    def crcs(self, key: str, columns, values, where: str, style: int | None = None) -> tuple[
+            list[int] | None, str | None]:
         """Row hashes of a batch (SQL `(...),(...)` text, or CSV rows as lists of fields), or
         (None, why) when they cannot be predicted (no time is spent hashing a table already
         known to be unverifiable)."""
@@ -45,7 +52,7 @@ class ChecksumBook:
             hasher = self.hashers[key]
             if isinstance(values, list):
                 return hasher.crcs_fields(columns, values), None
-            return hasher.crcs(columns, values), None
+            return hasher.crcs(columns, values, style), None
         except Exception as e:  # noqa: BLE001 - a checksum bug must not stop an import: it is reported
             if not isinstance(e, Unverifiable):
                 log.exception("%s: hashing a batch for the checksum failed", where)

@@ -53,6 +53,7 @@ class Form:
     bulk: Callable[[list[bytes]], list[bytes]] | None = None
     unsupported: str | None = None
     fields: Callable[[list], list[bytes]] | None = None  # CSV fields of one column -> canonical
+    strict: bytes | None = None  # for a converted column: a literal needing no conversion
 
 
 def _quoted(b: bytes) -> bytes:
@@ -393,7 +394,10 @@ def form_for(col, kind: str = "MariaDB") -> Form:
     if t in ("double", "float", "real"):
         canon = _float_canon(t == "float")
         bulk = _float_bulk(canon, t == "float")
-        return Form(t, num_sql, None, canon, bulk, fields=_float_fields(canon, bulk))
+        most = 6 if t == "float" else 15  # FLT_DIG / DBL_DIG digits survive the round trip
+        strict = null + (rb"(?!-0(?:\.0*)?[,)])(?=-?[0-9]{1,%d}[,)]|-?[0-9.]{1,%d}[,)])"
+                         rb"-?(?:0|[1-9][0-9]*+)(?:\.[0-9]*[1-9])?" % (most, most + 1))
+        return Form(t, num_sql, None, canon, bulk, fields=_float_fields(canon, bulk), strict=strict)
     if t == "year":
         return typed("year", f"IFNULL({c}+0,'NULL')", rb"(?:19|20|21)[0-9]{2}", _year_canon, False)
     if t == "bit":
@@ -404,7 +408,8 @@ def form_for(col, kind: str = "MariaDB") -> Form:
         canon = _string_canon(pad_to=pad, strip=(t == "char"))
         fields = _string_fields(canon, pad, t == "char")
         if t in BINARIES:
-            return Form(t, quoted_sql(), None, canon, _binary_bulk(canon, pad), fields=fields)
+            return Form(t, quoted_sql(), None, canon, _binary_bulk(canon, pad), fields=fields,
+                        strict=None if pad else null + b"'" + STR_BODY + b"'")
         end = rb"(?<! )'" if t == "char" else b"'"
         return Form(t, quoted_sql(), null + b"'" + STR_BODY + end, canon, fields=fields)
     if t == "enum":

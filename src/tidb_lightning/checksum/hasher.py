@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from itertools import compress, count, repeat
 from operator import methodcaller, xor
@@ -88,6 +88,7 @@ class _Plan:
     order: list[int] | None        # source value index for each canonical column (None = same order)
     styles: list[_Style]           # empty: slow path only
     converters: list               # per group: None (a run of fast columns) or the Form to convert
+    runs: list = field(default_factory=list)  # all-fast `lined` patterns (style 0: ', 1: ") on the dump's text
 
 
 class TableHasher:
@@ -114,10 +115,24 @@ class TableHasher:
         table's own order).  Raises Unverifiable when the stored form cannot be predicted."""
         return Digest.of(self.crcs(columns, values))
 
-    def crcs(self, columns, values: bytes) -> list[int]:
+    def fast_patterns(self, columns) -> list[re.Pattern]:
+        """For the SQL parser: patterns for a run of canonical rows joined by ",\\n", per
+        quoting style, so that it validates them in its own pass (empty: none apply)."""
+        try:
+            plan = self._plan(columns)
+        except Unverifiable:
+            return []
+        return plan.runs
+
+    def crcs(self, columns, values: bytes, style: int | None = None) -> list[int]:
+        """`style`: the parser already matched the whole batch with fast_patterns()[style]."""
         if self.unsupported:
             raise Unverifiable(self.unsupported)
         plan = self._plan(columns)
+        if style is not None:  # whole rows in their written form: only escapes to undo
+            if style:
+                values = values.translate(_SWAP)
+            return list(map(zlib.crc32, unescape_all(values.split(b",\n"), bool(style))))
         if plan.styles:
             try:
                 crcs = self._fast(plan, values)
@@ -185,20 +200,30 @@ class TableHasher:
         if order is not None or not self.backslash:
             return _Plan(order, [], [])
         converters: list = []
-        for i, form in enumerate(self.forms):
+        for form in self.forms:
             if form.fast is None:
                 converters += [None, form]
         converters.append(None)
-        styles = [self._style(False), self._style(True)]
-        return _Plan(None, styles, converters)
+        fasts = [f.fast for f in self.forms]
+        styles = [self._style(fasts, False), self._style(fasts, True)]
+        # runs the parser may validate in its own pass: every column in its written form (the
+        # converted ones too, when their values need no conversion, e.g. short DOUBLEs)
+        strict = [f.fast or f.strict for f in self.forms]
+        runs = []
+        if all(strict):
+            a, b = (styles if strict == fasts else [self._style(strict, False), self._style(strict, True)])
+            # the swapped style's pattern with its quotes exchanged matches the untranslated text
+            runs = [a.lined, re.compile(b.lined.pattern.translate(_SWAP), re.DOTALL)]
+        return _Plan(None, styles, converters, runs)
 
-    def _style(self, swapped: bool) -> _Style:
+    @staticmethod
+    def _style(fasts: list[bytes | None], swapped: bool) -> _Style:
         groups: list[bytes] = []
         current = rb"\("
-        for i, form in enumerate(self.forms):
+        for i, fast in enumerate(fasts):
             sep = b"," if i else b""
-            if form.fast is not None:
-                fast = form.fast.replace(STR_BODY, STR_BODY_STRICT) if swapped else form.fast
+            if fast is not None:
+                fast = fast.replace(STR_BODY, STR_BODY_STRICT) if swapped else fast
                 current += sep + b"(?:" + fast + b")"
                 continue
             groups += [current + sep, LOOSE]

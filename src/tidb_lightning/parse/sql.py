@@ -103,6 +103,7 @@ class ValuesBatch:
     end_offset: int
     mid_statement: bool = False
     part_offsets: tuple[tuple[int, int], ...] = ()  # (offset in `values`, offset in the file) per piece
+    style: int | None = None  # every row matched fast pattern number `style` (see `fast` below)
 
     def file_offset(self, pos: int) -> int:
         """The file offset of byte `pos` of `values` (each piece is the file's own text)."""
@@ -126,11 +127,16 @@ class SQLDumpParser:
 
     def __init__(self, stream: BinaryIO, path: str, *, start: int = 0, block_size: int = 64 * 1024,
                  backslash_escapes: bool = True, max_batch_bytes: int = 1 << 20,
-                 max_row_size: int = 256 << 20, resume_columns=NOT_RESUMING) -> None:
+                 max_row_size: int = 256 << 20, resume_columns=NOT_RESUMING, fast=None) -> None:
         """``resume_columns``: ``start`` is inside a statement, just after one of its row
         tuples (a checkpointed ``end_offset`` with ``mid_statement``); these are the
-        statement's columns (``None`` for none)."""
+        statement's columns (``None`` for none).
+
+        ``fast(columns)`` may give patterns for a run of rows joined by ``,\\n`` that the
+        checksum can hash without looking at them again: tried before the generic pattern (the
+        same one pass over the text), a batch made only of such runs says which (``style``)."""
         self._resume = resume_columns
+        self._fast = fast
         self._stream = stream
         self.path = path
         self._g = _GRAMMARS[backslash_escapes]
@@ -257,6 +263,19 @@ class SQLDumpParser:
         self._next_char()
         return (None if cols is None else tuple(cols),)
 
+    def _fast_run(self, cols, limit: int) -> tuple[re.Match | None, int]:
+        """The longest run of rows at the position that a fast pattern matches, and its number."""
+        if self._fast is None:
+            return None, -1
+        for k, pattern in enumerate(self._fast(cols)):
+            m = pattern.match(self._buf, self._pos, limit)
+            if m is not None:
+                after = self._buf[m.end():m.end() + 2]
+                if len(after) == 2 and after[:1] == b"," and after != b",\n":
+                    self._fast = None  # rows joined some other way (`),(`): no runs to be had
+                return m, k
+        return None, -1
+
     def batches(self) -> Iterator[ValuesBatch]:
         parts: list[bytes] = []
         size = 0
@@ -267,10 +286,13 @@ class SQLDumpParser:
         offsets: list[tuple[int, int]] = []  # where each part starts: in the batch, in the file
         joined = 0
 
+        style: int | None = None  # the fast pattern every part so far matched (-1: not all did)
+
         def flush() -> ValuesBatch:
-            nonlocal parts, size, offsets, joined
-            b = ValuesBatch(cols, b",\n".join(parts), start, end, open_stmt, tuple(offsets))
-            parts, size, offsets, joined = [], 0, [], 0
+            nonlocal parts, size, offsets, joined, style
+            b = ValuesBatch(cols, b",\n".join(parts), start, end, open_stmt, tuple(offsets),
+                            style if style is not None and style >= 0 else None)
+            parts, size, offsets, joined, style = [], 0, [], 0, None
             return b
 
         while (head := self._resume_point() or self._statement_head()) is not None:
@@ -281,7 +303,9 @@ class SQLDumpParser:
                 if self._pos >= len(self._buf) and not self._fill():
                     raise self._error(self._pos, "premature end of file: expected a row of values")
                 limit = min(len(self._buf), self._pos + max(self._max_batch - size, 1))
-                m = self._g.rows.match(self._buf, self._pos, limit)
+                m, k = self._fast_run(cols, limit)
+                if m is None:
+                    m = self._g.rows.match(self._buf, self._pos, limit)
                 if m is None and limit < len(self._buf):  # the batch is full before this row
                     if parts:
                         yield flush()
@@ -293,6 +317,7 @@ class SQLDumpParser:
                     raise self._diagnose_row()
                 if not parts:
                     start = self._base + self._pos
+                style = k if style is None or style == k else -1
                 offsets.append((joined, self._base + self._pos))
                 joined += m.end() - self._pos + 2
                 parts.append(self._buf[self._pos:m.end()])

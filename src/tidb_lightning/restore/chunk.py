@@ -140,17 +140,19 @@ class _Run:
         self.account(state.pos, max(state.rows - self.counted_rows, 0))
 
     def deliver(self, columns, values: bytes, offset: int, end: int, resume: object,
-                rows: Callable[[], list[tuple[bytes, int]]], fields: list | None = None) -> None:
+                rows: Callable[[], list[tuple[bytes, int]]], fields: list | None = None,
+                style: int | None = None) -> None:
         """Send one batch; with checkpoints, its progress record (and the source checksum of
         its rows) commits with it.  `rows` splits the batch into (row text, file offset) for
-        the row-by-row retry of `max-error`; `fields`: the CSV rows `values` was built from."""
+        the row-by-row retry of `max-error`; `fields`: the CSV rows `values` was built from;
+        `style`: the parser already validated the batch for the checksum."""
         if self.stop.is_set():
             raise Cancelled()
         c, book = self.chunk, self.settings.checksums
         crcs = why = None
         if book is not None:
             crcs, why = book.crcs(c.table_key, columns, values if fields is None else fields,
-                                  f"{c.display} at offset {offset}")
+                                  f"{c.display} at offset {offset}", style)
         digest = None if crcs is None else Digest.of(crcs)
         try:
             res = self.writer.write(c.target.qualified, columns, values,
@@ -292,10 +294,12 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
         if state.resume is not None:
             resume = state.resume.get("columns")
     stream.seek(pos)
+    book = settings.checksums
     parser = SQLDumpParser(stream, chunk.display, start=pos, block_size=settings.read_block_size,
                            backslash_escapes=settings.backslash_escapes,
                            max_batch_bytes=settings.batch_bytes, max_row_size=settings.max_row_size,
-                           resume_columns=resume)
+                           resume_columns=resume,
+                           fast=None if book is None else book.fast_patterns(chunk.table_key))
     warned: set = set()
     for batch in parser.batches():
         cols, drop = _column_list(chunk.target, batch.columns, chunk.display, batch.start_offset,
@@ -313,7 +317,8 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
                     {"columns": None if batch.columns is None else list(batch.columns)}
                     if batch.mid_statement else None,
                     lambda b=batch, v=values: [(v[s:e], b.file_offset(s) if v is b.values else b.start_offset)
-                                               for s, e in split_rows(v, settings.backslash_escapes)])
+                                               for s, e in split_rows(v, settings.backslash_escapes)],
+                    style=batch.style if values is batch.values else None)
 
 
 def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
