@@ -182,3 +182,28 @@ def test_resumed_import_checks_the_rows_of_every_run(lightning, fresh, tmp_path,
     assert summary_line(second.stdout, "`ck`.`t`").endswith("passed")
     assert summary_line(second.stdout, "`ck`.`nopk`").endswith("passed")
     assert "total_kvs: 60 vs 60" in second.log
+
+
+def test_timestamps_are_read_back_in_the_dumps_zone_after_a_resume(lightning, fresh, tmp_path, monkeypatch):
+    """The dump writes TIMESTAMPs in UTC (`SET TIME_ZONE='+00:00'`), the server's zone is
+    +05:00, and the run is killed once the rows are in: the re-run finds every chunk done and
+    compares without reading a file, still in the dump's zone."""
+    d = tmp_path / "tz"
+    d.mkdir()
+    (d / "ck-schema-create.sql").write_text("CREATE DATABASE `ck`;\n")
+    (d / "ck.ts-schema.sql").write_text("CREATE TABLE `ts` (`id` int PRIMARY KEY, `at` timestamp NULL);\n")
+    (d / "ck.ts.sql").write_text("/*!40103 SET TIME_ZONE='+00:00' */;\nINSERT INTO `ts` VALUES "
+                                 "(1,'2020-01-01 00:00:00'),(2,'2038-01-19 03:14:07'),(3,NULL);\n")
+    cur = fresh.cursor()
+    cur.execute("SELECT @@global.time_zone")
+    saved = cur.fetchone()[0]
+    cur.execute("SET GLOBAL time_zone = '+05:00'")
+    try:
+        monkeypatch.setenv("TIDB_LIGHTNING_FAILPOINTS", "restore.before-table-status=crash@1")
+        assert lightning(d).code != 0
+        monkeypatch.delenv("TIDB_LIGHTNING_FAILPOINTS")
+        run = lightning(d)
+    finally:
+        cur.execute("SET GLOBAL time_zone = %s", (saved,))
+    assert run.code == 0, run.output
+    assert summary_line(run.stdout, "`ck`.`ts`").endswith("passed")

@@ -26,7 +26,7 @@ from tidb_lightning.parse.csv import CSVDialect
 from tidb_lightning.parse.schema import quote_ident
 from tidb_lightning.restore.checkpoint import DONE, open_session
 from tidb_lightning.restore import precheck
-from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, import_chunk
+from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, dump_time_zone, import_chunk
 from tidb_lightning.restore.diagnose import differing_columns
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
@@ -113,6 +113,7 @@ class Importer:
     _chunks: dict = field(default_factory=dict)  # table -> its chunks (to read again after a mismatch)
     _storage: object = None
     _settings: ChunkSettings | None = None
+    _zones: dict = field(default_factory=dict)  # table with TIMESTAMPs -> the zone they were written in
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -243,6 +244,8 @@ class Importer:
                 if target is None:
                     missing.append(f"`{t.schema}`.`{t.name}`")
                     continue
+                if self.checksums is not None and any(c.data_type == "timestamp" for c in target.columns):
+                    self._zones[key] = _rows_zone(storage, t.data_files[0])
                 if status >= Status.IMPORTED:  # rows are in; some post-restore steps did not run
                     if self.checksums is not None:
                         self.checksums.add_table(key, target)
@@ -347,7 +350,8 @@ class Importer:
             with meta.cursor() as cur:
                 cur.execute(f"SELECT EXISTS (SELECT 1 FROM {target.qualified})")
                 occupied = cur.fetchone()[0]
-            snapshots[key] = Digest() if not occupied else target_checksum(_query(meta), hasher)
+            snapshots[key] = Digest() if not occupied else self._in_zone(
+                key, _query(meta), lambda: target_checksum(_query(meta), hasher))
             if occupied:
                 log.info("%s already holds %d rows: the checksum will compare it with those rows "
                          "plus the imported ones", key, snapshots[key].rows)
@@ -355,6 +359,20 @@ class Importer:
             with meta.cursor() as cur:
                 cur.execute(ledger.snapshot_sql(snapshots))
         book.before.update(snapshots)
+
+    def _in_zone(self, key: str, query, fn):
+        """Run `fn` with the session in the time zone the table's TIMESTAMPs were written in
+        (the dump's `SET TIME_ZONE`), so they read back as the dump wrote them."""
+        if key not in self._zones:
+            return fn()
+        saved = query("SELECT @@session.time_zone")[0][0]
+        zone = self._zones[key]
+        query("SET time_zone = @@global.time_zone" if zone is None else "SET time_zone = %s",
+              None if zone is None else (zone,))
+        try:
+            return fn()
+        finally:
+            query("SET time_zone = %s", (saved.decode() if isinstance(saved, bytes) else saved,))
 
     def _checksum(self, key: str, query) -> Outcome:
         book, ledger = self.checksums, getattr(self._session, "ledger", None)
@@ -364,8 +382,9 @@ class Importer:
             st = self.progress.tables.get(key)
             before, source, dups, why = (book.before.get(key), book.source.get(key, Digest()),
                                          st.duplicates if st else 0, None)
-        outcome = verify(key, query, book.hashers[key], before, source, dups,
-                         why or book.unverified.get(key), self._target_kind)
+        outcome = self._in_zone(key, query, lambda: verify(
+            key, query, book.hashers[key], before, source, dups, why or book.unverified.get(key),
+            self._target_kind))
         if outcome.state == "mismatch" and outcome.remote.rows == outcome.local.rows and before \
                 and not before.rows and key in self._chunks:
             st = self.progress.tables.get(key)
@@ -411,6 +430,15 @@ class Importer:
                     sched.done(table)
         finally:
             writer.close()
+
+
+def _rows_zone(storage, data_file) -> str | None:
+    """The time zone a table's rows are written in: its first SQL file's `SET TIME_ZONE`, else
+    the server's (CSV files have none)."""
+    if data_file.type != "sql" or data_file.compression:
+        return None
+    with storage.open(data_file.path) as f:
+        return dump_time_zone(f.read(64 * 1024))
 
 
 def _query(conn):
