@@ -122,7 +122,7 @@ def test_progress_lines_are_logged(lightning, db, clean, tmp_path):
 
 
 def test_unbuilt_backend_is_refused(lightning, tmp_path):
-    run = lightning(write_dump(tmp_path / "dump"), backend="local")
+    run = lightning(write_dump(tmp_path / "dump"), backend="importer")
     assert run.code == 2
     assert "not built yet" in run.stderr
 

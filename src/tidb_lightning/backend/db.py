@@ -176,13 +176,15 @@ def describe(tidb) -> str:
     return f"{tidb.user}@{tidb.host}:{tidb.port}"
 
 
-def connect(tidb, *, binary: bool = False, session: bool = True, local_infile: bool = False):
+def connect(tidb, *, binary: bool = False, session: bool = True, local_infile: bool = False,
+            extra: dict | None = None):
     """Open one autocommit connection using the `[tidb]` section `tidb`.
 
     binary=True makes the connection charset `binary`, so the dump's string literals reach
     the server byte for byte (what `/*!40101 SET NAMES binary*/` in every dump asks for).
     session=True applies `tidb.sql-mode` and the session variables; ones the server rejects
-    are logged and skipped, as upstream does on MySQL-family targets.
+    are logged and skipped, as upstream does on MySQL-family targets; `extra` adds the
+    backend's own session variables.
     """
     tls = tls_of(tidb)
     try:
@@ -204,7 +206,7 @@ def connect(tidb, *, binary: bool = False, session: bool = True, local_infile: b
         raise RetryableTargetError(f"cannot connect to the target {describe(tidb)}: {msg}; check "
                                    f"`tidb.host` / `tidb.port` and that the server is running") from None
     if session:
-        _apply_session(conn, tidb, data=binary)
+        _apply_session(conn, tidb, data=binary, extra=extra)
     if binary:
         conn.query("SET NAMES binary")
     return conn
@@ -219,7 +221,7 @@ def data_sql_mode(sql_mode: str) -> str:
     return ",".join(modes)
 
 
-def _apply_session(conn, tidb, data: bool = False) -> None:
+def _apply_session(conn, tidb, data: bool = False, extra: dict | None = None) -> None:
     mode = data_sql_mode(tidb.sql_mode) if data else tidb.sql_mode
     settings = [("sql_mode", mode), ("foreign_key_checks", 0)]  # int: MariaDB refuses '0'
     version = server_info(conn)
@@ -231,6 +233,7 @@ def _apply_session(conn, tidb, data: bool = False) -> None:
             ("tidb_checksum_table_concurrency", tidb.checksum_table_concurrency),
             ("allow_auto_random_explicit_insert", 1), ("tidb_opt_write_row_id", 1),
         ]
+    settings += list((extra or {}).items())
     settings += list((getattr(tidb, "session_vars", None) or {}).items())
     with conn.cursor() as cur:
         for name, value in settings:

@@ -69,7 +69,7 @@ class TiDBWriter:
 
     def _connection(self):
         if self.conn is None:
-            self.conn = db.connect(self.backend.tidb, binary=True)
+            self.conn = db.connect(self.backend.tidb, binary=True, extra=getattr(self.backend, "session", None))
             self._apply_time_zone()
         return self.conn
 

@@ -24,6 +24,7 @@ from tidb_lightning.parse.schema import quote_ident
 
 TABLE = "chunk_progress_v2"
 SNAPSHOT = -1  # `offset` of a table's "before the import" checksum row
+INDEXES = -2   # `offset` of a table's row keeping the indexes taken off for the import (local)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ class Ledger:
         before, total, dups, why = None, Digest(), 0, None
         for is_snapshot, n, x, s_, d, u in query(
                 f"SELECT `offset` = {SNAPSHOT}, crc_rows, crc_xor, crc_sum, dups, unverified "
-                f"FROM {self.table} WHERE task_id = %s AND table_name = %s", (self.task_id, table_name)):
+                f"FROM {self.table} WHERE task_id = %s AND table_name = %s AND `offset` <> {INDEXES}",
+                (self.task_id, table_name)):
             digest = Digest(int(n), int(x), int(s_))
             if is_snapshot:
                 before = digest
@@ -119,6 +121,20 @@ class Ledger:
                 total, dups = total + digest, dups + int(d)
                 why = why or _str(u)
         return before, total, dups, why
+
+    def indexes_sql(self, table_name: str, indexes: list[tuple[str, str]]) -> bytes:
+        """Keep the definitions of the indexes about to be taken off `table_name`."""
+        return (b"INSERT IGNORE INTO " + self.table.encode() + b" (chunk_key, task_id, table_name, path, "
+                b"`offset`, pos, done, resume) VALUES (" + b",".join([
+                    _literal(chunk_key(self.task_id, table_name, "", INDEXES)), str(self.task_id).encode(),
+                    _string(table_name), b"''", str(INDEXES).encode(), b"0", b"1",
+                    _string(json.dumps(indexes))]) + b")")
+
+    def indexes(self, query, table_name: str) -> list[tuple[str, str]] | None:
+        """The definitions kept by indexes_sql, or None if none were kept."""
+        rows = query(f"SELECT resume FROM {self.table} WHERE task_id = %s AND table_name = %s "
+                     f"AND `offset` = {INDEXES}", (self.task_id, table_name))
+        return [tuple(i) for i in json.loads(_str(rows[0][0]))] if rows else None
 
     def snapshots(self, cursor) -> set[str]:
         """Tables whose "before the import" checksum was taken."""
@@ -142,7 +158,7 @@ class Ledger:
         out: dict[str, dict[tuple[str, int], ChunkProgress]] = {}
         for table, path, offset, pos, rows, done, resume in cursor.fetchall():
             table, path, resume = (_str(v) for v in (table, path, resume))
-            if int(offset) == SNAPSHOT:
+            if int(offset) < 0:  # a table's own rows (snapshot, indexes), not a chunk's
                 out.setdefault(table, {})
                 continue
             out.setdefault(table, {})[(path, int(offset))] = ChunkProgress(

@@ -48,10 +48,10 @@ __all__ = [
 
 # --------------------------------------------------------------------------- constants
 
-BUILT_BACKENDS = frozenset({"tidb"})
+BUILT_BACKENDS = frozenset({"tidb", "local"})
 KNOWN_BACKENDS = {
     "tidb": "",
-    "local": "--backend local (physical import) is not built yet; use --backend tidb",
+    "local": "",
     "importer": "--backend importer (tikv-importer) is not built yet; use --backend tidb",
     "remote": "--backend remote (remote physical import) is not built yet; use --backend tidb",
     "import-into": "--backend import-into (IMPORT INTO) is not built yet; use --backend tidb",

@@ -30,9 +30,16 @@ class PostProcessError(Exception):
 
 
 def post_process(table, query: Query, cfg, status: int, set_status: Callable[[int], None],
-                 checksum: Callable[[Query], "Outcome"] | None = None) -> int:
+                 checksum: Callable[[Query], "Outcome"] | None = None,
+                 indexes: Callable[[Query], None] | None = None) -> int:
     """Run the steps after `status` for `table` (a TargetTable); returns the final status.
-    `checksum` compares the table with its source (None: `post-restore.checksum = "off"`)."""
+    `checksum` compares the table with its source (None: `post-restore.checksum = "off"`);
+    `indexes` builds the indexes taken off for the import (the `local` backend)."""
+    if status < Status.INDEX_IMPORTED and indexes is not None:
+        with llog.task(log, "build indexes", table=table.qualified):
+            indexes(query)  # raises PostProcessError(INDEX_IMPORTED, ...) on a unique-key violation
+        status = Status.INDEX_IMPORTED
+        set_status(status)
     if status < Status.ALTERED_AUTO_INC:
         with llog.task(log, "alter auto-increment", table=table.qualified):
             try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from tidb_lightning import log as llog
 from tidb_lightning.backend import db as dbconn
+from tidb_lightning.backend.local import LocalBackend
 from tidb_lightning.backend.tidb import TiDBBackend
 from tidb_lightning import failpoints
 from tidb_lightning.checkpoints import ChunkCheckpoint, Status
@@ -25,7 +26,7 @@ from tidb_lightning.errors import ConfigError, LightningError, SourceError, Targ
 from tidb_lightning.parse.csv import CSVDialect
 from tidb_lightning.parse.schema import quote_ident
 from tidb_lightning.restore.checkpoint import DONE, open_session
-from tidb_lightning.restore import precheck
+from tidb_lightning.restore import indexes, precheck
 from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, dump_time_zone, import_chunk
 from tidb_lightning.restore.diagnose import differing_columns
 from tidb_lightning.restore.progress import Progress, ProgressLogger
@@ -114,6 +115,10 @@ class Importer:
     _storage: object = None
     _settings: ChunkSettings | None = None
     _zones: dict = field(default_factory=dict)  # table with TIMESTAMPs -> the zone they were written in
+    _indexes: dict = field(default_factory=dict)  # local: table -> indexes taken off (no checkpoints)
+    _local: bool = False
+    _backend: object = None
+    _index_slots: object = None
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -126,11 +131,15 @@ class Importer:
     # ----------------------------------------------------------------- steps
     def run(self) -> Progress:
         cfg = self.cfg
-        if cfg.tikv_importer.backend != "tidb":
-            raise ConfigError(f"backend {cfg.tikv_importer.backend!r} is not built yet; use --backend tidb")
+        if cfg.tikv_importer.backend not in ("tidb", "local"):
+            raise ConfigError(f"backend {cfg.tikv_importer.backend!r} is not built yet; use --backend tidb or local")
         for msg in cfg.not_built:
             log.warning(msg)
-        backend = TiDBBackend(cfg.tidb, cfg.tikv_importer.on_duplicate)
+        self._local = cfg.tikv_importer.backend == "local"
+        backend = LocalBackend(cfg.tidb, cfg.conflict.strategy) if self._local else \
+            TiDBBackend(cfg.tidb, cfg.tikv_importer.on_duplicate)
+        self._backend = backend
+        self._index_slots = threading.Semaphore(max(1, cfg.lightning.index_concurrency))
         with llog.task(log, "check target"):
             meta = dbconn.connect(cfg.tidb)
             info = dbconn.server_info(meta)
@@ -259,8 +268,12 @@ class Importer:
                     if cfg.mydumper.no_schema else "their schema files did not create them")
             raise TargetError(f"tables not found on the target: {', '.join(missing)}; {hint}")
         planned = session.plan({key: chunks for key, (_, chunks) in wanted.items()}, meta)
+        if self._local:
+            self._require_empty(wanted, planned, meta)
         if self.checksums is not None:
             self._checksum_before(wanted, planned, session, meta)
+        if self._local:
+            self._take_indexes_off(wanted, planned, session, meta)
         for key, (target, _) in wanted.items():
             plan, progress = planned[key]
             chunks = deque((Chunk(key, target, c.path, storage.describe(c.path), c.type,
@@ -328,9 +341,63 @@ class Importer:
         """Post-restore steps of one table (auto-increment, checksum, analyze) from `status`."""
         key = target_key(target)
         post_process(target, query, self.cfg, status, lambda st: session.set_status(key, st),
-                     None if self.checksums is None else lambda q: self._checksum(key, q))
+                     None if self.checksums is None else lambda q: self._checksum(key, q),
+                     (lambda q: self._build_indexes(target, q)) if self._local else None)
         if self.checksums is None and key in self.progress.tables:
             self.progress.tables[key].checksum = "off"
+
+    def _require_empty(self, wanted, planned, meta) -> None:
+        """`local` imports into empty tables only (a table with committed progress is ours)."""
+        full = []
+        for key, (target, _) in wanted.items():
+            if not planned[key][1]:
+                with meta.cursor() as cur:
+                    cur.execute(f"SELECT 1 FROM {target.qualified} LIMIT 1")
+                    if cur.fetchone() is not None:
+                        full.append(key)
+        if full:
+            raise TargetError(f"--backend local imports into empty tables only; these hold rows: "
+                              f"{', '.join(full)}. Empty them, or use --backend tidb, which adds to them")
+
+    def _take_indexes_off(self, wanted, planned, session, meta) -> None:
+        """Before a table's first row: keep its secondary index definitions (on the target with
+        the chunk progress), then drop them; `_build_indexes` puts them back after the rows."""
+        query = _query(meta)
+        for key, (target, _) in wanted.items():
+            if planned[key][1] or key in self._indexes:
+                continue
+            if session.ledger is not None and session.ledger.indexes(query, key) is not None:
+                continue  # an earlier run took them off already
+            found = indexes.secondary_indexes(indexes.show_create(query, target.qualified),
+                                              self._backend.keeps_unique_keys)
+            if session.ledger is not None:
+                query(session.ledger.indexes_sql(key, found))
+            self._indexes[key] = found
+            dropped = indexes.drop(query, target.qualified, found)
+            if dropped:
+                log.info("%s: %d secondary index(es) off during the import: %s", key, len(dropped),
+                         ", ".join(n for n, _ in dropped))
+
+    def _build_indexes(self, target, query) -> None:
+        key = target_key(target)
+        ledger = getattr(self._session, "ledger", None)
+        kept = ledger.indexes(query, key) if ledger is not None else None
+        kept = kept if kept is not None else self._indexes.get(key, [])
+        todo = indexes.missing(query, target.qualified, kept) if kept else []
+        if not todo:
+            return
+        with self._index_slots:
+            failpoints.hit("indexes.before-build")  # rows in, indexes still off
+            try:
+                query(indexes.add_sql(target.qualified, todo))
+            except TargetError as e:
+                if getattr(e, "code", 0) != 1062:
+                    raise
+                bad = next((d for n, d in todo if n in str(e)), todo[0][1])
+                raise PostProcessError(Status.INDEX_IMPORTED, f"{key}: a unique key is violated by the "
+                                       f"imported rows, so its index cannot be built ({bad}): {e}"
+                                       + indexes.duplicates_sample(query, target.qualified, bad)) from None
+        log.info("%s: built %d index(es): %s", key, len(todo), ", ".join(n for n, _ in todo))
 
     def _checksum_before(self, wanted, planned, session, meta) -> None:
         """Before any row of a table is written: take the target's checksum of it (empty for

@@ -533,6 +533,9 @@ def check_target_tables(cfg, conn, dbs, existing: dict, in_checkpoint: set[str])
     parts = [f"{empty} existing empty", f"{created} created by this import"]
     if resumed:
         parts.append(f"{len(resumed)} resumed from the checkpoint")
+    if non_empty and cfg.tikv_importer.backend == "local":
+        return CheckResult("target tables", FAIL, f"not empty: {_listing(non_empty)}: --backend local "
+                           f"imports into empty tables only (empty them, or use --backend tidb)")
     if non_empty:
         return CheckResult("target tables", WARN, f"not empty: {_listing(non_empty)}: rows may "
                            f"conflict (on-duplicate = {cfg.tikv_importer.on_duplicate}); "

@@ -126,13 +126,17 @@ def test_tidb_concurrency_follows_region_concurrency(write):
     assert (cfg.lightning.table_concurrency, cfg.lightning.index_concurrency) == (1, 7)
 
 
+@pytest.mark.parametrize("backend", [None, "local", "LOCAL"])
+def test_local_backend_is_built_and_the_default(backend):
+    overrides = {} if backend is None else {"tikv-importer.backend": backend}
+    assert load_config(None, overrides).tikv_importer.backend == "local"
+
+
 @pytest.mark.parametrize(
     ("backend", "message"),
     [
-        (None, "--backend local (physical import) is not built yet; use --backend tidb"),
-        ("local", "--backend local (physical import) is not built yet; use --backend tidb"),
-        ("LOCAL", "--backend local (physical import) is not built yet; use --backend tidb"),
         ("importer", "--backend importer (tikv-importer) is not built yet; use --backend tidb"),
+        ("remote", "--backend remote (remote physical import) is not built yet; use --backend tidb"),
     ],
 )
 def test_physical_backends_are_not_built(backend, message):
