@@ -6,7 +6,8 @@
 
 Each tool loads the dump from `gen_dump.py` into a fresh private MariaDB (one server for the
 whole run, the database dropped between tools).  `lightning` runs with checkpoints (the
-default), `lightning-nocp` without, `lightning-nochecksum` with `--checksum off` (the
+default), `lightning-local` is `--backend local`, `lightning-nocp` without checkpoints,
+`lightning-nochecksum` with `--checksum off` (the
 difference to `lightning` is the post-import checksum's cost, printed as a share of the import
 time); `lightning-resume` is killed after 90% of `lightning`'s
 time and only the re-run that finishes the import is timed.  Reported per tool: wall time, MB/s, the
@@ -69,11 +70,13 @@ def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Pat
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
                 "--log-file", str(work / f"{name}.log")]
-    if name in ("lightning-nocp", "lightning-nochecksum"):
-        flag = "--enable-checkpoint=0" if name == "lightning-nocp" else "--checksum=off"
-        return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", "tidb",
+    if name in ("lightning-nocp", "lightning-nochecksum", "lightning-local", "lightning-local-nochecksum"):
+        flags = {"lightning-nocp": ["--enable-checkpoint=0"], "lightning-nochecksum": ["--checksum=off"],
+                 "lightning-local": [], "lightning-local-nochecksum": ["--checksum=off"]}[name]
+        backend = "local" if "local" in name else "tidb"
+        return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", backend,
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
-                "--log-file", str(work / f"{name}.log"), flag]
+                "--sorted-kv-dir", str(work / "sorted-kv"), "--log-file", str(work / f"{name}.log"), *flags]
     if name == "lightning-csv":
         return [sys.executable, "-m", "tidb_lightning", "-d", str(csv_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
@@ -127,7 +130,8 @@ def checksums(server: MariaDB) -> dict[str, tuple[int, int]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=float, default=1000)
-    ap.add_argument("--tools", default="lightning,lightning-resume,lightning-nocp,lightning-nochecksum,lightning-csv,"
+    ap.add_argument("--tools", default="lightning,lightning-local,lightning-resume,lightning-nocp,"
+                                       "lightning-nochecksum,lightning-local-nochecksum,lightning-csv,"
                                        "myloader-t4,myloader-t2,mysql,loaddata")
     ap.add_argument("--data", default=None, help="where to keep generated data (default: a temp dir)")
     args = ap.parse_args()

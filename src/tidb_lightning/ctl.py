@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from tidb_lightning.backend import db as dbconn
+from tidb_lightning.backend.import_mode import ImportMode
 from tidb_lightning.checkpoints import admin
 from tidb_lightning.cli import version_text
 from tidb_lightning.config import load_config
@@ -20,6 +22,23 @@ CHECKPOINT_ACTIONS = {
     "checkpoint_error_destroy": admin.destroy_error,
     "checkpoint_dump": admin.dump,
 }
+
+def _mode(cfg, action) -> str:
+    conn = dbconn.connect(cfg.tidb)
+    try:
+        mode = ImportMode(conn, cfg.checkpoint.schema)
+        if action is True:
+            return mode.fetch()
+        if action == "import":
+            return "import mode: " + (", ".join(mode.switch_to_import()) or "nothing changed")
+        if action == "normal":
+            return "normal mode: " + (", ".join(mode.switch_to_normal()) or "nothing was recorded")
+        raise ConfigError(f"--switch-mode takes `import` or `normal`, not {action!r}")
+    finally:
+        conn.close()
+
+
+MODE_ACTIONS = {"switch_mode": _mode, "fetch_mode": _mode}
 
 ACTIONS = (
     ("--compact", None, "do a full compaction (TiKV only)"),
@@ -58,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         value = getattr(ns, dest, None)
         if not value:
             continue
-        if dest not in CHECKPOINT_ACTIONS:
+        if dest not in CHECKPOINT_ACTIONS and dest not in MODE_ACTIONS:
             print(f"error: tidb-lightning-ctl {flag} is not built yet", file=sys.stderr)
             return 2
         try:
@@ -66,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides.setdefault("mydumper.data-source-dir", "noop://")
             overrides.setdefault("tikv-importer.backend", "tidb")
             cfg = load_config(ns.config, overrides)
-            print(CHECKPOINT_ACTIONS[dest](cfg, value))
+            print((CHECKPOINT_ACTIONS.get(dest) or MODE_ACTIONS[dest])(cfg, value))
         except ConfigError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

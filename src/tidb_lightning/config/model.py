@@ -222,6 +222,9 @@ class TikvImporterConfig:
     chunk_size: int = _k("size", 8 * MiB)
     chunk_cache_dir: str = _k("str", "")
     remote_addr: str = _k("str", "")  # global-config spelling of remote-worker-addr
+    # ours: `local` on MySQL-family targets switches the server's crash-safety settings off
+    # while importing (backend/import_mode.py), and back afterwards
+    server_import_mode: bool = _k("bool", False)
 
 
 # --------------------------------------------------------------------------- [mydumper]

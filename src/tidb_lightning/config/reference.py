@@ -39,7 +39,13 @@ def _default(f: dataclasses.Field) -> str:
     return "`" + json.dumps(value, ensure_ascii=False) + "`"
 
 
+OURS = {"tikv-importer.server-import-mode": "ours (not upstream): `--backend local` switches the "
+        "server's crash-safety settings off while importing, see the README"}
+
+
 def _status(key: str) -> str:
+    if key in OURS:
+        return OURS[key]
     for entry in NOT_BUILT:
         if key == entry.prefix or key.startswith(entry.prefix + "."):
             return "not built yet"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from tidb_lightning import log as llog
 from tidb_lightning.backend import db as dbconn
+from tidb_lightning.backend.import_mode import ImportMode
 from tidb_lightning.backend.local import LocalBackend
 from tidb_lightning.backend.tidb import TiDBBackend
 from tidb_lightning import failpoints
@@ -168,7 +169,16 @@ class Importer:
             with llog.task(log, "open checkpoints"):
                 session.open(meta)
             targets = self._schema(meta, storage, dbs)
-            self._import_tables(storage, dbs, targets, backend, max_packet, session, meta)
+            mode = ImportMode(meta, cfg.checkpoint.schema) if self._local and \
+                cfg.tikv_importer.server_import_mode else None
+            if mode is not None:
+                mode.switch_to_import()
+            try:
+                self._import_tables(storage, dbs, targets, backend, max_packet, session, meta)
+            finally:
+                if mode is not None:
+                    meta.ping(reconnect=True)
+                    mode.switch_to_normal()
             session.finish(meta)
         finally:
             if session is not None:
