@@ -50,7 +50,10 @@ def summary_line(output: str, table: str) -> str:
     return next(line for line in output.splitlines() if line.startswith(table))
 
 
-def test_clean_import_passes_required(lightning, fresh, tmp_path):
+@pytest.mark.parametrize("core", ["compiled core", "pure Python"])
+def test_clean_import_passes_required(lightning, fresh, tmp_path, monkeypatch, core):
+    if core == "pure Python":
+        monkeypatch.setenv("TIDB_LIGHTNING_PURE_PYTHON", "1")
     run = lightning(write_dump(tmp_path / "d"), "--checksum", "required")
     assert run.code == 0, run.output
     for table in ("`ck`.`t`", "`ck`.`nopk`"):

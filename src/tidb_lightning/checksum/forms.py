@@ -54,6 +54,7 @@ class Form:
     unsupported: str | None = None
     fields: Callable[[list], list[bytes]] | None = None  # CSV fields of one column -> canonical
     strict: bytes | None = None  # for a converted column: a literal needing no conversion
+    code: bytes | None = None    # the compiled core's spec of `fast` (or `strict`): see _core.c
 
 
 def _quoted(b: bytes) -> bytes:
@@ -380,26 +381,31 @@ def form_for(col, kind: str = "MariaDB") -> Form:
         q = f"CONCAT('''',{expr},'''')"
         return f"IFNULL({q},'NULL')" if col.nullable else q
 
-    def typed(name: str, sql: str, inner: bytes | None, canon, quoted: bool, bulk=None) -> Form:
+    n = b"n" if col.nullable else b""
+
+    def typed(name: str, sql: str, inner: bytes | None, canon, quoted: bool, bulk=None,
+              code: bytes | None = None) -> Form:
         """`inner`: the canonical text of a value (unquoted), for dumps and CSV fields alike."""
         fast = None if inner is None else null + (b"'" + inner + b"'" if quoted else inner)
-        return Form(name, sql, fast, canon, bulk, fields=_fields(canon, inner, quoted))
+        return Form(name, sql, fast, canon, bulk, fields=_fields(canon, inner, quoted),
+                    code=None if code is None else n + code)
 
     if t in INTS:
-        return typed("integer", num_sql, INT_TEXT, _int_canon, False)
+        return typed("integer", num_sql, INT_TEXT, _int_canon, False, code=b"I")
     if t == "decimal":
         frac = rb"\.[0-9]{%d}" % col.scale if col.scale else b""
         inner = rb"(?!-0(?:\.0*)?(?:[,)\n]|$))-?(?:[1-9][0-9]*+|0)" + frac
-        return typed("decimal", num_sql, inner, _decimal_canon(col.scale), False)
+        return typed("decimal", num_sql, inner, _decimal_canon(col.scale), False, code=b"D%d;" % col.scale)
     if t in ("double", "float", "real"):
         canon = _float_canon(t == "float")
         bulk = _float_bulk(canon, t == "float")
         most = 6 if t == "float" else 15  # FLT_DIG / DBL_DIG digits survive the round trip
-        strict = null + (rb"(?!-0(?:\.0*)?[,)])(?=-?[0-9]{1,%d}[,)]|-?[0-9.]{1,%d}[,)])"
+        strict = null + (rb"(?!-0(?:\.0*)?[,)])(?=-?(?:[0-9]{1,%d}|[0-9]*\.[0-9.]*)[,)])(?=-?[0-9.]{1,%d}[,)])"
                          rb"-?(?:0|[1-9][0-9]*+)(?:\.[0-9]*[1-9])?" % (most, most + 1))
-        return Form(t, num_sql, None, canon, bulk, fields=_float_fields(canon, bulk), strict=strict)
+        return Form(t, num_sql, None, canon, bulk, fields=_float_fields(canon, bulk), strict=strict,
+                    code=n + b"F%d;" % most)
     if t == "year":
-        return typed("year", f"IFNULL({c}+0,'NULL')", rb"(?:19|20|21)[0-9]{2}", _year_canon, False)
+        return typed("year", f"IFNULL({c}+0,'NULL')", rb"(?:19|20|21)[0-9]{2}", _year_canon, False, code=b"Y")
     if t == "bit":
         return typed("bit", f"IFNULL({c}+0,'NULL')", None, _bit_canon, False,
                      lambda vs: [_bit_canon(decode(v)) for v in vs])
@@ -409,31 +415,33 @@ def form_for(col, kind: str = "MariaDB") -> Form:
         fields = _string_fields(canon, pad, t == "char")
         if t in BINARIES:
             return Form(t, quoted_sql(), None, canon, _binary_bulk(canon, pad), fields=fields,
-                        strict=None if pad else null + b"'" + STR_BODY + b"'")
+                        strict=None if pad else null + b"'" + STR_BODY + b"'", code=None if pad else n + b"S")
         end = rb"(?<! )'" if t == "char" else b"'"
-        return Form(t, quoted_sql(), null + b"'" + STR_BODY + end, canon, fields=fields)
+        return Form(t, quoted_sql(), null + b"'" + STR_BODY + end, canon, fields=fields,
+                    code=n + (b"C" if t == "char" else b"S"))
     if t == "enum":
         members = enum_members(col.column_type)
         alts = b"|".join(re.escape(m) for m in sorted(members, key=len, reverse=True))
-        form = typed("enum", quoted_sql(), b"(?:" + alts + b")", _enum_canon(members), True)
+        form = typed("enum", quoted_sql(), b"(?:" + alts + b")", _enum_canon(members), True,
+                     code=b"E%d;" % len(members) + b"".join(b"%d;%b" % (len(m), m) for m in members))
         if any(re.search(rb"[\\'\"\x00\n\r\x1a]", m) for m in members):  # escaped in dumps
             form = Form(form.name, form.sql, None, form.canon,
-                        lambda vs, canon=form.canon: [canon(decode(v)) for v in vs], fields=form.fields)
+                        lambda vs, canon=form.canon: [canon(decode(v)) for v in vs], fields=form.fields)  # no code
         return form
     if t == "set":
         canon = _set_canon(enum_members(col.column_type))
         return typed("set", quoted_sql(), None, canon, True, lambda vs: [canon(decode(v)) for v in vs])
     if t == "date":
         return typed("date", quoted_sql(c), rb"[0-9]{4}-[0-9]{2}-[0-9]{2}",
-                     _datetime_canon("date", 0, truncate), True)
+                     _datetime_canon("date", 0, truncate), True, code=b"T")
     if t in ("datetime", "timestamp"):
         frac = rb"\.[0-9]{%d}" % col.scale if col.scale else b""
         return typed(t, quoted_sql(c), rb"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}" + frac,
-                     _datetime_canon(t, col.scale, truncate), True)
+                     _datetime_canon(t, col.scale, truncate), True, code=b"M%d;" % col.scale)
     if t == "time":
         frac = rb"\.[0-9]{%d}" % col.scale if col.scale else b""
         return typed("time", quoted_sql(c), rb"(?!-00:00:00)-?[0-9]{2,3}:[0-9]{2}:[0-9]{2}" + frac,
-                     _time_canon(col.scale, truncate), True)
+                     _time_canon(col.scale, truncate), True, code=b"H%d;" % col.scale)
     why = (f"column {col.name} is {t.upper()}, which {kind} stores in a normalised form"
            if t == "json" else f"column {col.name} has type {t.upper()}, which the checksum does not cover")
     return Form(t, "NULL", None, _unsupported(why), unsupported=why)

@@ -13,10 +13,11 @@ goes down the slow path, which decodes every literal in Python.
 """
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import partial, reduce
 from itertools import compress, count, repeat
 from operator import methodcaller, xor
 
@@ -29,6 +30,13 @@ LOOSE = (rb"(?:_[A-Za-z0-9]+\s*)?(?:'(?:[^'\\]|\\.|'')*+'|\"(?:[^\"\\]|\\.|\"\")
          rb"|[Xx]'[0-9A-Fa-f]*'|[Bb]'[01]*'"
          rb"|[^,()'\"\s]++")
 _SEP = b"\\j"
+try:  # TIDB_LIGHTNING_PURE_PYTHON=1: use the twins even when the core is built (tests, doubts)
+    from tidb_lightning import _core
+    if os.environ.get("TIDB_LIGHTNING_PURE_PYTHON"):
+        _core = None
+except ImportError:  # not built (no compiler at install time): the pure-Python twins
+    _core = None
+
 _groups = re.Match.groups
 _SWAP = bytes.maketrans(b"'\"", b"\"'")
 _unswap = methodcaller("translate", _SWAP)
@@ -89,6 +97,7 @@ class _Plan:
     styles: list[_Style]           # empty: slow path only
     converters: list               # per group: None (a run of fast columns) or the Form to convert
     runs: list = field(default_factory=list)  # all-fast `lined` patterns (style 0: ', 1: ") on the dump's text
+    spec: bytes | None = None  # the same for the compiled core (see _core.c)
 
 
 class TableHasher:
@@ -115,14 +124,19 @@ class TableHasher:
         table's own order).  Raises Unverifiable when the stored form cannot be predicted."""
         return Digest.of(self.crcs(columns, values))
 
-    def fast_patterns(self, columns) -> list[re.Pattern]:
-        """For the SQL parser: patterns for a run of canonical rows joined by ",\\n", per
-        quoting style, so that it validates them in its own pass (empty: none apply)."""
+    def fast_patterns(self, columns) -> list:
+        """For the SQL parser: matchers `(buf, pos, limit) -> end or -1` of a run of rows
+        joined by ",\\n" in their written form, per quoting style, so that it validates them in
+        its own pass (empty: none apply).  The compiled core's when built, else regexes."""
         try:
             plan = self._plan(columns)
         except Unverifiable:
             return []
-        return plan.runs
+        if plan.spec is not None and _core is not None:
+            spec = plan.spec
+            return [lambda buf, pos, limit: _core.run_end(buf, pos, limit, spec, False),
+                    lambda buf, pos, limit: _core.run_end(buf, pos, limit, spec, True)]
+        return [partial(_regex_end, p) for p in plan.runs]
 
     def crcs(self, columns, values: bytes, style: int | None = None) -> list[int]:
         """`style`: the parser already matched the whole batch with fast_patterns()[style]."""
@@ -130,6 +144,8 @@ class TableHasher:
             raise Unverifiable(self.unsupported)
         plan = self._plan(columns)
         if style is not None:  # whole rows in their written form: only escapes to undo
+            if _core is not None:
+                return _core.crc_list(values, bool(style))
             if style:
                 values = values.translate(_SWAP)
             return list(map(zlib.crc32, unescape_all(values.split(b",\n"), bool(style))))
@@ -214,7 +230,9 @@ class TableHasher:
             a, b = (styles if strict == fasts else [self._style(strict, False), self._style(strict, True)])
             # the swapped style's pattern with its quotes exchanged matches the untranslated text
             runs = [a.lined, re.compile(b.lined.pattern.translate(_SWAP), re.DOTALL)]
-        return _Plan(None, styles, converters, runs)
+        codes = [f.code for f in self.forms]
+        spec = b"".join(codes) if runs and all(codes) else None
+        return _Plan(None, styles, converters, runs, spec)
 
     @staticmethod
     def _style(fasts: list[bytes | None], swapped: bool) -> _Style:
@@ -293,3 +311,8 @@ def _ok(form: Form, lit: bytes, backslash: bool) -> bool:
         return True
     except Unverifiable:
         return False
+
+
+def _regex_end(pattern: re.Pattern, buf: bytes, pos: int, limit: int) -> int:
+    m = pattern.match(buf, pos, limit)
+    return -1 if m is None else m.end()

@@ -118,6 +118,18 @@ class ValuesBatch:
 NOT_RESUMING = object()  # `resume_columns` default: start at a statement boundary
 
 
+class _RunEnd:
+    """Where a fast matcher's run of rows ends (used like a regex match's `end()`)."""
+
+    __slots__ = ("_end",)
+
+    def __init__(self, end: int) -> None:
+        self._end = end
+
+    def end(self) -> int:
+        return self._end
+
+
 class SQLDumpParser:
     """Yields :class:`ValuesBatch` es from an SQL data file, one pass, bounded memory.
 
@@ -132,9 +144,10 @@ class SQLDumpParser:
         tuples (a checkpointed ``end_offset`` with ``mid_statement``); these are the
         statement's columns (``None`` for none).
 
-        ``fast(columns)`` may give patterns for a run of rows joined by ``,\\n`` that the
-        checksum can hash without looking at them again: tried before the generic pattern (the
-        same one pass over the text), a batch made only of such runs says which (``style``)."""
+        ``fast(columns)`` may give matchers ``(buf, pos, limit) -> end or -1`` of a run of rows
+        joined by ``,\\n`` that the checksum can hash without looking at them again: tried
+        before the generic pattern (the same one pass over the text), a batch made only of such
+        runs says which (``style``)."""
         self._resume = resume_columns
         self._fast = fast
         self._stream = stream
@@ -263,17 +276,17 @@ class SQLDumpParser:
         self._next_char()
         return (None if cols is None else tuple(cols),)
 
-    def _fast_run(self, cols, limit: int) -> tuple[re.Match | None, int]:
-        """The longest run of rows at the position that a fast pattern matches, and its number."""
+    def _fast_run(self, cols, limit: int) -> tuple["_RunEnd | None", int]:
+        """The longest run of rows at the position that a fast matcher takes, and its number."""
         if self._fast is None:
             return None, -1
-        for k, pattern in enumerate(self._fast(cols)):
-            m = pattern.match(self._buf, self._pos, limit)
-            if m is not None:
-                after = self._buf[m.end():m.end() + 2]
+        for k, matcher in enumerate(self._fast(cols)):
+            end = matcher(self._buf, self._pos, limit)
+            if end >= 0:
+                after = self._buf[end:end + 2]
                 if len(after) == 2 and after[:1] == b"," and after != b",\n":
                     self._fast = None  # rows joined some other way (`),(`): no runs to be had
-                return m, k
+                return _RunEnd(end), k
         return None, -1
 
     def batches(self) -> Iterator[ValuesBatch]:

@@ -137,3 +137,76 @@ def test_runs_validated_by_the_parser_hash_like_the_slow_path(quote):
     assert any(b.style is None for b in batches)
     assert sum((hasher.crcs(None, b.values, b.style) for b in batches), []) == \
         sum((hasher._slow(plan, b.values) for b in batches), [])
+
+
+def _runs_table():
+    cols = (Column("id", False, "int", "int(11)", False), Column("s", False, "varchar", "varchar(20)"),
+            Column("d", False, "decimal", "decimal(10,2)", True, 2), Column("w", False, "double", "double"),
+            Column("f", False, "float", "float"), Column("b", False, "varbinary", "varbinary(8)"),
+            Column("e", False, "enum", "enum('a','ab','b')"), Column("t", False, "datetime", "datetime(3)", True, 3),
+            Column("dd", False, "date", "date"), Column("tm", False, "time", "time", True, 0),
+            Column("y", False, "year", "year"), Column("c", False, "char", "char(4)"),
+            Column("i0", False, "decimal", "decimal(5,0)", True, 0))
+    return TargetTable("db", "r", cols)
+
+
+def _random_run(rnd: random.Random, quote: bytes, n: int) -> bytes:
+    """Rows of mostly canonical values, now and then one the fast forms must refuse."""
+    q = quote.decode()
+
+    def pick(good, odd):
+        return (rnd.choice(odd) if rnd.random() < 0.02 else rnd.choice(good)).encode()
+    rows = []
+    for i in range(n):
+        raw = bytes(rnd.choice(b"ab'\"\\\n\r\x00\x1a ,()jq") for _ in range(rnd.randrange(0, 6)))
+        vals = [pick(["0", "-5", "17", str(i)], ["-0", "05"]), sql_string(raw, quote),
+                pick(["1.50", "0.01", "NULL", "-12.34"], ["-0.00", "1.5", "1.500"]),
+                pick(["0.5", "123456789012345", "NULL", "0.00000000000001"],
+                     ["1234567890123456", "-0", "1.0", "0.000000000000001", "1e5"]),
+                pick(["1.5", "123456", "NULL"], ["1234567", "0.10"]),
+                rnd.choice([sql_string(rnd.randbytes(3), quote), b"NULL"]) if rnd.random() > 0.02 else b"0x00ff",
+                pick([f"{q}a{q}", f"{q}ab{q}", f"{q}b{q}", "NULL"], [f"{q}abc{q}", f"{q}A{q}"]),
+                pick([f"{q}2020-01-02 03:04:05.123{q}", "NULL"], [f"{q}2020-01-02 03:04:05{q}"]),
+                pick([f"{q}2020-01-02{q}"], [f"{q}2020-1-02{q}"]),
+                pick([f"{q}-838:59:59{q}", f"{q}12:00:00{q}"], [f"{q}-00:00:00{q}", f"{q}1:00:00{q}"]),
+                pick(["2020", "1999", "NULL"], ["1800", "0"]),
+                pick([f"{q}ab{q}", f"{q}{q}"], [f"{q}ab {q}"]),
+                pick(["5", "0", "12345"], ["-0", "5.0"])]
+        rows.append(b"(" + b",".join(vals) + b")")
+    return b",\n".join(rows)
+
+
+@pytest.mark.skipif(__import__("tidb_lightning.checksum.hasher", fromlist=["_core"])._core is None,
+                    reason="the compiled core is not built")
+@pytest.mark.parametrize("quote", [b"'", b'"'])
+def test_the_compiled_core_gives_the_same_answers_as_its_python_twins(quote):
+    from tidb_lightning import _core
+    from tidb_lightning.checksum.hasher import _regex_end
+    rnd = random.Random(5)
+    hasher = TableHasher(_runs_table(), "MariaDB")
+    plan = hasher._plan(None)
+    assert plan.spec is not None and len(plan.runs) == 2
+    swapped = quote == b'"'
+    pattern = plan.runs[1 if swapped else 0]
+    agreed_runs = 0
+    for _ in range(3000):
+        text = _random_run(rnd, quote, rnd.randrange(1, 6))
+        if rnd.random() < 0.5:  # a random byte changed, inserted or deleted
+            i = rnd.randrange(len(text))
+            text = rnd.choice([text[:i] + bytes([rnd.randrange(256)]) + text[i + 1:],
+                               text[:i] + bytes([rnd.choice(b",()'\"\\.-0\n")]) + text[i:], text[:i] + text[i + 1:]])
+        for pos, limit in ((0, len(text)), (0, rnd.randrange(len(text) + 1)), (1, len(text))):
+            want = _regex_end(pattern, text, pos, limit)
+            assert _core.run_end(text, pos, limit, plan.spec, swapped) == want, (text, pos, limit)
+            agreed_runs += want > 0
+        end = _regex_end(pattern, text, 0, len(text))
+        if end > 0:
+            run = text[:end]
+            python = hasher._fast(plan, run) if not swapped else None
+            twin = list(map(__import__("zlib").crc32, unescape_all(
+                (run.translate(bytes.maketrans(b"'\"", b"\"'")) if swapped else run).split(b",\n"), swapped)))
+            assert _core.crc_list(run, swapped) == twin
+            assert _core.crc_rows(run, swapped) == (len(twin), Digest.of(twin).xor, sum(twin))
+            if python is not None:
+                assert python == twin
+    assert agreed_runs > 500
