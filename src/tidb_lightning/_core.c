@@ -8,6 +8,10 @@
  *       in the canonical form the checksum can hash as written (spec: one code per column),
  *       ending at or before `limit`; -1 if not even one row.  The twin: the `runs` patterns
  *       of checksum.hasher (a regex per table).
+ *   rows_end(buf, pos, limit, backslash, one) -> int
+ *       End of the longest run of row tuples `(...)` (strings, one level of nested parentheses)
+ *       joined by `\s*,\s*`, within [pos, limit); only the first tuple when `one`; -1 if none.
+ *       The twin: the `rows` / `row` patterns of parse/sql.py (the dump scanner).
  *   crc_rows(buf, swapped) -> (count, xor, sum) / crc_list(buf, swapped) -> [crc, ...]
  *       CRC32 of each row of such a run once string escapes are undone (and, for a dump that
  *       quotes with ", the quotes exchanged).  The twin: checksum.hasher.unescape_all + zlib.crc32.
@@ -313,41 +317,132 @@ static PyObject *run_end(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(result);
 }
 
-/* CRC32 of each row of a validated run, escapes undone; calls `emit` per row */
+/* ------------------------------------------------------------------ the generic scanner */
+
+/* a quoted string at b[i] (the quote): index just past it, or -1 if it does not end before n */
+static Py_ssize_t skip_string(const unsigned char *b, Py_ssize_t i, Py_ssize_t n, int backslash) {
+    unsigned char q = b[i++];
+    while (i < n) {
+        unsigned char ch = b[i];
+        if (ch == '\\' && backslash) {
+            if (i + 1 >= n)
+                return -1;
+            i += 2;
+        } else if (ch == q) {
+            if (i + 1 < n && b[i + 1] == q)
+                i += 2;  /* a doubled quote stands for itself */
+            else
+                return i + 1;
+        } else {
+            i++;
+        }
+    }
+    return -1;
+}
+
+/* a tuple at b[i] (the "("): index just past its ")", or -1 */
+static Py_ssize_t skip_tuple(const unsigned char *b, Py_ssize_t i, Py_ssize_t n, int backslash) {
+    if (i >= n || b[i] != '(')
+        return -1;
+    i++;
+    int depth = 1;
+    while (i < n) {
+        unsigned char ch = b[i];
+        if (ch == '\'' || ch == '"') {
+            i = skip_string(b, i, n, backslash);
+            if (i < 0)
+                return -1;
+        } else if (ch == '(') {
+            if (depth == 2)
+                return -1;  /* the scanner allows one level of nesting (function calls) */
+            depth++;
+            i++;
+        } else if (ch == ')') {
+            i++;
+            if (--depth == 0)
+                return i;
+        } else {
+            i++;
+        }
+    }
+    return -1;
+}
+
+static int is_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static PyObject *rows_end(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t pos, limit;
+    int backslash, one;
+    if (!PyArg_ParseTuple(args, "y*nnpp", &buf, &pos, &limit, &backslash, &one))
+        return NULL;
+    if (limit > buf.len)
+        limit = buf.len;
+    const unsigned char *b = buf.buf;
+    Py_ssize_t end = -1;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t i = pos < limit ? skip_tuple(b, pos, limit, backslash) : -1;
+    while (i >= 0) {
+        end = i;
+        if (one)
+            break;
+        Py_ssize_t j = i;
+        while (j < limit && is_space(b[j]))
+            j++;
+        if (j >= limit || b[j] != ',')
+            break;
+        j++;
+        while (j < limit && is_space(b[j]))
+            j++;
+        i = skip_tuple(b, j, limit, backslash);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&buf);
+    return PyLong_FromSsize_t(end);
+}
+
+/* ------------------------------------------------------------------ the checksum's CRCs */
+
+/* CRC32 of each row of a validated run, escapes undone; calls `emit` per row.  Rows are
+ * joined by ",\n" and hold no other newline (validated), so memchr finds them; a row without
+ * a backslash (and not to be re-quoted) is hashed in place. */
 static void crcs(const unsigned char *p, const unsigned char *end, int swapped,
                  void (*emit)(void *, unsigned long), void *ctx) {
     unsigned char out[4096];
     while (p < end) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        const unsigned char *stop = nl ? nl - 1 : end;  /* nl - 1: the "," before the newline */
         uLong crc = crc32(0L, Z_NULL, 0);
-        size_t n = 0;
-        while (p < end) {
-            unsigned char ch = *p++;
-            if (ch == ',' && p < end && *p == '\n') {  /* the ",\n" joining rows (validated: the only newlines) */
-                p++;
-                break;
-            }
-            if (ch == '\\' && p < end) {
-                unsigned char e = *p++;
-                switch (e) {
-                case '0': ch = 0; break;
-                case 'n': ch = '\n'; break;
-                case 'r': ch = '\r'; break;
-                case 'Z': ch = 26; break;
-                default: ch = e;  /* \\ \' \" stand for themselves */
+        if (!swapped && !memchr(p, '\\', (size_t)(stop - p))) {
+            crc = crc32(crc, p, (uInt)(stop - p));
+        } else {
+            size_t n = 0;
+            for (const unsigned char *q = p; q < stop;) {
+                unsigned char ch = *q++;
+                if (ch == '\\' && q < stop) {
+                    unsigned char e = *q++;
+                    switch (e) {
+                    case '0': ch = 0; break;
+                    case 'n': ch = '\n'; break;
+                    case 'r': ch = '\r'; break;
+                    case 'Z': ch = 26; break;
+                    default: ch = e;  /* \\ \' \" stand for themselves */
+                    }
+                } else if (swapped && (ch == '"' || ch == '\'')) {
+                    ch = ch == '"' ? '\'' : '"';  /* the dump quoted with ": canonical text uses ' */
                 }
-            } else if (swapped && ch == '"') {
-                ch = '\'';
-            } else if (swapped && ch == '\'') {
-                ch = '"';
+                out[n++] = ch;
+                if (n == sizeof out) {
+                    crc = crc32(crc, out, (uInt)n);
+                    n = 0;
+                }
             }
-            out[n++] = ch;
-            if (n == sizeof out) {
-                crc = crc32(crc, out, (uInt)n);
-                n = 0;
-            }
+            crc = crc32(crc, out, (uInt)n);
         }
-        crc = crc32(crc, out, (uInt)n);
         emit(ctx, crc);
+        p = nl ? nl + 1 : end;
     }
 }
 
@@ -403,6 +498,7 @@ static PyObject *crc_list(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"run_end", run_end, METH_VARARGS, "End of the longest run of canonical rows joined by ',\\n'."},
+    {"rows_end", rows_end, METH_VARARGS, "End of the longest run of row tuples (the dump scanner)."},
     {"crc_rows", crc_rows, METH_VARARGS, "(count, xor, sum) of the rows' CRC32s, escapes undone."},
     {"crc_list", crc_list, METH_VARARGS, "The rows' CRC32s, escapes undone."},
     {NULL, NULL, 0, NULL},

@@ -13,7 +13,6 @@ goes down the slow path, which decodes every literal in Python.
 """
 from __future__ import annotations
 
-import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from operator import methodcaller, xor
 
 from tidb_lightning.checksum.forms import STR_BODY, STR_BODY_STRICT, Form, form_for
 from tidb_lightning.checksum.literal import Unverifiable, decode, rows_of, split_row
+from tidb_lightning.core import compiled as _core
 
 MASK = (1 << 64) - 1
 # any one value, for the columns whose values are converted one by one
@@ -30,12 +30,6 @@ LOOSE = (rb"(?:_[A-Za-z0-9]+\s*)?(?:'(?:[^'\\]|\\.|'')*+'|\"(?:[^\"\\]|\\.|\"\")
          rb"|[Xx]'[0-9A-Fa-f]*'|[Bb]'[01]*'"
          rb"|[^,()'\"\s]++")
 _SEP = b"\\j"
-try:  # TIDB_LIGHTNING_PURE_PYTHON=1: use the twins even when the core is built (tests, doubts)
-    from tidb_lightning import _core
-    if os.environ.get("TIDB_LIGHTNING_PURE_PYTHON"):
-        _core = None
-except ImportError:  # not built (no compiler at install time): the pure-Python twins
-    _core = None
 
 _groups = re.Match.groups
 _SWAP = bytes.maketrans(b"'\"", b"\"'")

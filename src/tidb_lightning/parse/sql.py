@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
+from tidb_lightning.core import compiled as _core
 from tidb_lightning.errors import DataSyntaxError
 
 _WS = rb"\s*+"
@@ -153,6 +154,7 @@ class SQLDumpParser:
         self._stream = stream
         self.path = path
         self._g = _GRAMMARS[backslash_escapes]
+        self._backslash = backslash_escapes
         self._block = max(block_size, 1)
         self._max_batch = max_batch_bytes
         self._max_row = max_row_size
@@ -276,6 +278,14 @@ class SQLDumpParser:
         self._next_char()
         return (None if cols is None else tuple(cols),)
 
+    def _rows(self, limit: int, one: bool = False):
+        """The run of row tuples at the position (only its first tuple when `one`), or None:
+        the compiled core's scanner when built, else the same grammar as a regex."""
+        if _core is not None:
+            end = _core.rows_end(self._buf, self._pos, limit, self._backslash, one)
+            return None if end < 0 else _RunEnd(end)
+        return (self._g.row if one else self._g.rows).match(self._buf, self._pos, limit)
+
     def _fast_run(self, cols, limit: int) -> tuple["_RunEnd | None", int]:
         """The longest run of rows at the position that a fast matcher takes, and its number."""
         if self._fast is None:
@@ -318,12 +328,12 @@ class SQLDumpParser:
                 limit = min(len(self._buf), self._pos + max(self._max_batch - size, 1))
                 m, k = self._fast_run(cols, limit)
                 if m is None:
-                    m = self._g.rows.match(self._buf, self._pos, limit)
+                    m = self._rows(limit)
                 if m is None and limit < len(self._buf):  # the batch is full before this row
                     if parts:
                         yield flush()
                         continue
-                    m = self._g.row.match(self._buf, self._pos)  # one row bigger than a batch
+                    m = self._rows(len(self._buf), one=True)  # one row bigger than a batch
                 if m is None:
                     if self._fill():
                         continue
