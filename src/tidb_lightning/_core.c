@@ -12,18 +12,25 @@
  *       End of the longest run of row tuples `(...)` (strings, one level of nested parentheses)
  *       joined by `\s*,\s*`, within [pos, limit); only the first tuple when `one`; -1 if none.
  *       The twin: the `rows` / `row` patterns of parse/sql.py (the dump scanner).
+ *   crc_canon(buf, spec, swapped) -> [crc, ...] | None
+ *       The same for runs with converted columns (R, G, X), or None if a row is not as the
+ *       spec says.  The twin: the hasher's per-column converters (checksum.forms).
  *   crc_rows(buf, swapped) -> (count, xor, sum) / crc_list(buf, swapped) -> [crc, ...]
  *       CRC32 of each row of such a run once string escapes are undone (and, for a dump that
  *       quotes with ", the quotes exchanged).  The twin: checksum.hasher.unescape_all + zlib.crc32.
  *
  * spec: bytes, per column a code letter, then for some a number or a member list:
  *   'n' prefix: the column accepts NULL
- *   I integer   D<s>; decimal with s decimals   F<d>; float/double of at most d digits
- *   S string    C char (no trailing space)      T date   M<f>; datetime with f fraction digits
- *   H<f>; time  Y year   E<k>;<len>:<bytes>...  enum with k members
+ *   I integer   D<s>; decimal with s decimals   S string   C char (no trailing space)
+ *   T date      M<f>; datetime with f fraction digits       H<f>; time   Y year
+ *   E<k>;<len>;<bytes>...  enum with k members
+ *   converted (crc_canon only; run_end just checks their syntax):
+ *   R double, G float: any plain number, written as the server does   X binary: 0x... or a string
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -94,50 +101,6 @@ static int v_decimal(Cur *c, int scale) {
     return !(neg && allzero);  /* -0.00: the server stores 0.00 */
 }
 
-/* a DOUBLE/FLOAT literal needing no conversion: fixed notation, no trailing zeros, at most
- * `most` digits (and `most`+1 characters with the point), not negative zero */
-static int v_float(Cur *c, int most) {
-    const unsigned char *s = c->p;
-    int neg = s < c->end && *s == '-';
-    const unsigned char *b = s + neg, *e = b;
-    while (e < c->end && (is_digit(*e) || *e == '.'))
-        e++;
-    /* the regex: (?=-?[0-9]{1,most}[,)]|-?[0-9.]{1,most+1}[,)]) then the number itself */
-    int len = (int)(e - b), has_dot = memchr(b, '.', (size_t)len) != NULL;
-    if (len == 0 || (!has_dot && len > most) || (has_dot && len > most + 1))
-        return 0;
-    if (e >= c->end || (*e != ',' && *e != ')'))
-        return 0;
-    const unsigned char *p = b;
-    if (*p == '0')
-        p++;
-    else if (*p >= '1' && *p <= '9')
-        while (p < e && is_digit(*p))
-            p++;
-    else
-        return 0;
-    int allzero = b[0] == '0';
-    if (p < e) {
-        if (*p != '.')
-            return 0;
-        p++;
-        const unsigned char *f = p;
-        while (p < e && is_digit(*p))
-            p++;
-        if (p != e || p == f || e[-1] == '0')  /* needs a last non-zero digit */
-            return 0;
-        for (; f < e; f++)
-            if (*f != '0')
-                allzero = 0;
-    }
-    if (p != e)
-        return 0;
-    if (neg && allzero)
-        return 0;
-    c->p = e;
-    return 1;
-}
-
 /* a quoted string whose only escapes are \\ \' \" \0 \n \r \Z, no raw newline; `strict`: no
  * raw quote of either kind (the style that quotes with ") */
 static int v_string(Cur *c, int strict, int no_trailing_space) {
@@ -179,7 +142,10 @@ static int v_quoted_digits(Cur *c, int fsp, int kind) {  /* kind: 'T' date, 'M' 
             return 0;
         if (c->p < c->end && *c->p == '-')
             c->p++;
-        if (!digits(c, 2, 3) || !lit(c, ":") || !digits(c, 2, 2) || !lit(c, ":") || !digits(c, 2, 2))
+        const unsigned char *h = c->p;  /* hours: 2 digits, or 3 from 100 to 8xx (no leading 0) */
+        if (!digits(c, 2, 3) || (c->p - h == 3 && (*h < '1' || *h > '8')))
+            return 0;
+        if (!lit(c, ":") || !digits(c, 2, 2) || !lit(c, ":") || !digits(c, 2, 2))
             return 0;
     } else {
         if (!digits(c, 4, 4) || !lit(c, "-") || !digits(c, 2, 2) || !lit(c, "-") || !digits(c, 2, 2))
@@ -206,7 +172,40 @@ static long number(const unsigned char **s, const unsigned char *end) {
 }
 
 /* one value of the column whose spec starts at *sp; advances both */
-static int value(Cur *c, const unsigned char **sp, const unsigned char *send, int strict) {
+/* a plain number literal: -?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)? */
+static int v_number(Cur *c) {
+    if (c->p < c->end && *c->p == '-')
+        c->p++;
+    const unsigned char *s = c->p;
+    while (c->p < c->end && is_digit(*c->p))
+        c->p++;
+    int before = (int)(c->p - s);
+    if (c->p < c->end && *c->p == '.') {
+        c->p++;
+        const unsigned char *f = c->p;
+        while (c->p < c->end && is_digit(*c->p))
+            c->p++;
+        if (!before && c->p == f)
+            return 0;
+    } else if (!before) {
+        return 0;
+    }
+    if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+        const unsigned char *e = c->p++;
+        if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+            c->p++;
+        if (!digits(c, 1, -1))
+            c->p = e;  /* the regex's optional exponent: not taken */
+    }
+    return 1;
+}
+
+static int is_hex(unsigned char ch) {
+    return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+static int value(Cur *c, const unsigned char **sp, const unsigned char *send, int strict,
+                 unsigned char *kind) {
     int nullable = 0;
     if (*sp < send && **sp == 'n') {
         nullable = 1;
@@ -217,7 +216,7 @@ static int value(Cur *c, const unsigned char **sp, const unsigned char *send, in
     unsigned char code = *(*sp)++;
     long arg = 0;
     const unsigned char *members = NULL;
-    if (code == 'D' || code == 'F' || code == 'M' || code == 'H')
+    if (code == 'D' || code == 'M' || code == 'H')
         arg = number(sp, send);
     if (code == 'E') {
         arg = number(sp, send);
@@ -227,14 +226,24 @@ static int value(Cur *c, const unsigned char **sp, const unsigned char *send, in
             *sp += len;
         }
     }
+    *kind = code;
     if (nullable && (size_t)(c->end - c->p) >= 4 && memcmp(c->p, "NULL", 4) == 0) {
         c->p += 4;
+        *kind = 'N';
         return 1;
     }
     switch (code) {
+    case 'R': case 'G': return v_number(c);
+    case 'X':
+        if ((size_t)(c->end - c->p) >= 3 && c->p[0] == '0' && c->p[1] == 'x' && is_hex(c->p[2])) {
+            c->p += 2;
+            while (c->p < c->end && is_hex(*c->p))
+                c->p++;
+            return 1;
+        }
+        return v_string(c, strict, 0);
     case 'I': return v_int(c);
     case 'D': return v_decimal(c, (int)arg);
-    case 'F': return v_float(c, (int)arg);
     case 'S': return v_string(c, strict, 0);
     case 'C': return v_string(c, strict, 1);
     case 'T': return v_quoted_digits(c, 0, 'T');
@@ -266,25 +275,223 @@ static int value(Cur *c, const unsigned char **sp, const unsigned char *send, in
     return 0;
 }
 
-static int row(Cur *c, const unsigned char *spec, Py_ssize_t nspec, int strict) {
+typedef struct { unsigned char *b; size_t n, cap; int failed; } Out;
+
+static void put(Out *o, const void *src, size_t n) {
+    if (o->failed)
+        return;
+    if (o->n + n > o->cap) {
+        size_t cap = (o->cap ? o->cap * 2 : 4096) + n;
+        unsigned char *b = PyMem_Realloc(o->b, cap);
+        if (!b) {
+            o->failed = 1;
+            return;
+        }
+        o->b = b;
+        o->cap = cap;
+    }
+    memcpy(o->b + o->n, src, n);
+    o->n += n;
+}
+
+/* the text of a validated value with escapes undone (and quotes exchanged for a dump that
+ * quoted with ") */
+static void put_unescaped(Out *o, const unsigned char *p, const unsigned char *stop, int swapped) {
+    while (p < stop) {
+        const unsigned char *q = p;
+        while (q < stop && *q != '\\' && !(swapped && (*q == '"' || *q == '\'')))
+            q++;
+        put(o, p, (size_t)(q - p));
+        if (q >= stop)
+            return;
+        unsigned char ch = *q++;
+        if (ch == '\\' && q < stop) {
+            unsigned char e = *q++;
+            ch = e == '0' ? 0 : e == 'n' ? '\n' : e == 'r' ? '\r' : e == 'Z' ? 26 : e;
+        } else if (ch == '"' || ch == '\'') {
+            ch = ch == '"' ? '\'' : '"';
+        }
+        put(o, &ch, 1);
+        p = q;
+    }
+}
+
+/* the server's text of a DOUBLE (or FLOAT: the float32 value to 6 digits): the digits of
+ * Python's repr (or "%.6g"), fixed notation for decimal exponents -14..14 (15 with 17 digits),
+ * else d.ddde<N>; the twin is checksum.forms.float_text */
+/* a literal that already is the server's text: fixed notation, at most DBL_DIG (FLT_DIG)
+ * significant digits, decimal exponent within -14..14, no superfluous zero, not -0 (no two
+ * decimals of that many digits share a binary value, so its digits are the shortest) */
+static int as_written(const unsigned char *p, const unsigned char *stop, int most) {
+    const unsigned char *s = p + (p < stop && *p == '-');
+    const unsigned char *dot = memchr(s, '.', (size_t)(stop - s));
+    const unsigned char *iend = dot ? dot : stop;
+    if (iend == s || (iend - s > 1 && *s == '0') || iend - s > 15)
+        return 0;
+    int sig = 0, lead = 0, nonzero = 0;
+    for (const unsigned char *q = s; q < stop; q++) {
+        if (q == dot)
+            continue;
+        if (!is_digit(*q))
+            return 0;  /* an exponent: let the general path decide */
+        if (*q != '0')
+            nonzero = 1;
+        if (nonzero)
+            sig++;
+        else if (dot && q > dot)
+            lead++;
+    }
+    if (dot && (dot + 1 == stop || stop[-1] == '0'))
+        return 0;
+    if (!nonzero)
+        return !dot && s == p && iend - s == 1;  /* just "0" */
+    if (sig > most || lead > 13)
+        return 0;
+    return 1;
+}
+
+static int put_float(Out *o, const unsigned char *p, const unsigned char *stop, int single) {
+    if (as_written(p, stop, single ? 6 : 15)) {
+        put(o, p, (size_t)(stop - p));
+        return 1;
+    }
+    char lit[80];
+    size_t n = (size_t)(stop - p);
+    if (n >= sizeof lit)
+        return 0;
+    memcpy(lit, p, n);
+    lit[n] = 0;
+    char *end;
+    double d = PyOS_string_to_double(lit, &end, NULL);
+    if (d == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (end != lit + n || !isfinite(d))
+        return 0;
+    if (single) {
+        float f = (float)d;
+        if (!isfinite(f))
+            return 0;
+        d = f;
+    }
+    if (d == 0) {
+        put(o, "0", 1);
+        return 1;
+    }
+    char *text = single ? PyOS_double_to_string(d, 'g', 6, 0, NULL) : PyOS_double_to_string(d, 'r', 0, 0, NULL);
+    if (!text)
+        return 0;
+    /* [-]mantissa[e[+-]exp] -> sign, significant digits, decimal exponent of the first one */
+    const char *t = text;
+    int neg = *t == '-';
+    if (neg)
+        t++;
+    char ds[40];
+    int nd = 0, ip = 0, seen_point = 0, exp = 0, lead = 0;
+    for (; *t && *t != 'e'; t++) {
+        if (*t == '.') {
+            seen_point = 1;
+            continue;
+        }
+        if (!seen_point)
+            ip++;
+        if (nd == 0 && *t == '0') {
+            lead++;
+            continue;
+        }
+        if (nd < (int)sizeof ds)
+            ds[nd++] = *t;
+    }
+    if (*t == 'e')
+        exp = atoi(t + 1);
+    PyMem_Free(text);
+    while (nd > 0 && ds[nd - 1] == '0')
+        nd--;
+    int e = ip + exp - 1 - lead;
+    char buf[400];
+    int k = 0;
+    if (neg)
+        buf[k++] = '-';
+    if ((-14 <= e && e <= 14) || (e == 15 && nd >= 17)) {
+        if (e >= nd - 1) {
+            for (int i = 0; i < nd; i++) buf[k++] = ds[i];
+            for (int i = 0; i < e - nd + 1; i++) buf[k++] = '0';
+        } else if (e >= 0) {
+            for (int i = 0; i <= e; i++) buf[k++] = ds[i];
+            buf[k++] = '.';
+            for (int i = e + 1; i < nd; i++) buf[k++] = ds[i];
+        } else {
+            buf[k++] = '0';
+            buf[k++] = '.';
+            for (int i = 0; i < -e - 1; i++) buf[k++] = '0';
+            for (int i = 0; i < nd; i++) buf[k++] = ds[i];
+        }
+    } else {
+        buf[k++] = ds[0];
+        if (nd > 1) {
+            buf[k++] = '.';
+            for (int i = 1; i < nd; i++) buf[k++] = ds[i];
+        }
+        k += snprintf(buf + k, sizeof buf - (size_t)k, "e%d", e);
+    }
+    put(o, buf, (size_t)k);
+    return 1;
+}
+
+static int hexval(unsigned char ch) {
+    return is_digit(ch) ? ch - '0' : (ch | 0x20) - 'a' + 10;
+}
+
+/* one row; with `o`, also its canonical text (NULL `o`: validation only, no GIL needed) */
+static int row(Cur *c, const unsigned char *spec, Py_ssize_t nspec, int strict, Out *o) {
     const unsigned char *sp = spec, *send = spec + nspec;
     if (c->p >= c->end || *c->p != '(')
         return 0;
     c->p++;
+    if (o)
+        put(o, "(", 1);
     int first = 1;
     while (sp < send) {
         if (!first) {
             if (c->p >= c->end || *c->p != ',')
                 return 0;
             c->p++;
+            if (o)
+                put(o, ",", 1);
         }
         first = 0;
-        if (!value(c, &sp, send, strict))
+        const unsigned char *v = c->p;
+        unsigned char kind = 0;
+        if (!value(c, &sp, send, strict, &kind))
             return 0;
+        if (!o)
+            continue;
+        if (kind == 'R' || kind == 'G') {
+            if (!put_float(o, v, c->p, kind == 'G'))
+                return 0;
+        } else if (kind == 'X' && *v == '0') {  /* 0x... -> the bytes, quoted */
+            const unsigned char *h = v + 2;
+            size_t nbytes = (size_t)(c->p - h + 1) / 2;
+            put(o, "'", 1);
+            put(o, h, nbytes);  /* room for the bytes, overwritten below */
+            if (o->failed)
+                return 0;
+            unsigned char *w = o->b + o->n - nbytes;
+            if ((c->p - h) % 2)
+                *w++ = (unsigned char)hexval(*h++);
+            for (; h < c->p; h += 2)
+                *w++ = (unsigned char)(hexval(h[0]) << 4 | hexval(h[1]));
+            put(o, "'", 1);
+        } else {
+            put_unescaped(o, v, c->p, strict);
+        }
     }
     if (c->p >= c->end || *c->p != ')')
         return 0;
     c->p++;
+    if (o)
+        put(o, ")", 1);
     return 1;
 }
 
@@ -303,7 +510,7 @@ static PyObject *run_end(PyObject *self, PyObject *args) {
     if (pos < limit) {
         Py_BEGIN_ALLOW_THREADS
         const unsigned char *good = NULL;
-        while (row(&c, (const unsigned char *)spec, nspec, swapped)) {
+        while (row(&c, (const unsigned char *)spec, nspec, swapped, NULL)) {
             good = c.p;
             if (c.end - c.p < 2 || c.p[0] != ',' || c.p[1] != '\n')
                 break;
@@ -496,7 +703,50 @@ static PyObject *crc_list(PyObject *self, PyObject *args) {
     return l.list;
 }
 
+/* CRC32s of the canonical text of each row of a batch of runs (rows joined by ",\n"), values
+ * converted where the spec says (R, G, X); None if a row is not as the spec says */
+static PyObject *crc_canon(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    const char *spec;
+    Py_ssize_t nspec;
+    int swapped;
+    if (!PyArg_ParseTuple(args, "y*y#p", &buf, &spec, &nspec, &swapped))
+        return NULL;
+    PyObject *list = PyList_New(0);
+    Out o = {NULL, 0, 0, 0};
+    Cur c = {buf.buf, (const unsigned char *)buf.buf + buf.len, swapped ? '"' : '\''};
+    while (list) {
+        o.n = 0;
+        if (!row(&c, (const unsigned char *)spec, nspec, swapped, &o) || o.failed) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyObject *v = PyLong_FromUnsignedLong(crc32(crc32(0L, Z_NULL, 0), o.b, (uInt)o.n));
+        if (!v || PyList_Append(list, v) < 0) {
+            Py_XDECREF(v);
+            Py_CLEAR(list);
+            break;
+        }
+        Py_DECREF(v);
+        if (c.p >= c.end)
+            break;
+        if (c.end - c.p < 2 || c.p[0] != ',' || c.p[1] != '\n') {
+            Py_CLEAR(list);
+            break;
+        }
+        c.p += 2;
+    }
+    PyMem_Free(o.b);
+    PyBuffer_Release(&buf);
+    if (!list && PyErr_Occurred())
+        return NULL;
+    if (!list)
+        Py_RETURN_NONE;
+    return list;
+}
+
 static PyMethodDef methods[] = {
+    {"crc_canon", crc_canon, METH_VARARGS, "CRC32s of the rows' canonical text, converting values; None if not canonical."},
     {"run_end", run_end, METH_VARARGS, "End of the longest run of canonical rows joined by ',\\n'."},
     {"rows_end", rows_end, METH_VARARGS, "End of the longest run of row tuples (the dump scanner)."},
     {"crc_rows", crc_rows, METH_VARARGS, "(count, xor, sum) of the rows' CRC32s, escapes undone."},

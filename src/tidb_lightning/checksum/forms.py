@@ -42,6 +42,7 @@ STR_BODY = rb"[^'\\\n]*+(?:\\[\\'\"0nrZ][^'\\\n]*+)*+"
 # the same for a dump that quotes with ", matched after exchanging ' and ": no raw quote at all
 STR_BODY_STRICT = rb"[^'\"\\\n]*+(?:\\[\\'\"0nrZ][^'\"\\\n]*+)*+"
 INT_TEXT = rb"-?[1-9][0-9]*+|0"
+NUMBER = rb"-?(?:[0-9]++\.?[0-9]*+|\.[0-9]++)(?:[eE][+-]?[0-9]++)?"
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,8 @@ class Form:
     bulk: Callable[[list[bytes]], list[bytes]] | None = None
     unsupported: str | None = None
     fields: Callable[[list], list[bytes]] | None = None  # CSV fields of one column -> canonical
-    strict: bytes | None = None  # for a converted column: a literal needing no conversion
-    code: bytes | None = None    # the compiled core's spec of `fast` (or `strict`): see _core.c
+    conv: bytes | None = None    # for a converted column: the literals its converter takes in bulk
+    code: bytes | None = None    # the compiled core's spec of `fast` (or `conv`): see _core.c
 
 
 def _quoted(b: bytes) -> bytes:
@@ -399,11 +400,8 @@ def form_for(col, kind: str = "MariaDB") -> Form:
     if t in ("double", "float", "real"):
         canon = _float_canon(t == "float")
         bulk = _float_bulk(canon, t == "float")
-        most = 6 if t == "float" else 15  # FLT_DIG / DBL_DIG digits survive the round trip
-        strict = null + (rb"(?!-0(?:\.0*)?[,)])(?=-?(?:[0-9]{1,%d}|[0-9]*\.[0-9.]*)[,)])(?=-?[0-9.]{1,%d}[,)])"
-                         rb"-?(?:0|[1-9][0-9]*+)(?:\.[0-9]*[1-9])?" % (most, most + 1))
-        return Form(t, num_sql, None, canon, bulk, fields=_float_fields(canon, bulk), strict=strict,
-                    code=n + b"F%d;" % most)
+        return Form(t, num_sql, None, canon, bulk, fields=_float_fields(canon, bulk),
+                    conv=null + NUMBER, code=n + (b"G" if t == "float" else b"R"))
     if t == "year":
         return typed("year", f"IFNULL({c}+0,'NULL')", rb"(?:19|20|21)[0-9]{2}", _year_canon, False, code=b"Y")
     if t == "bit":
@@ -415,7 +413,8 @@ def form_for(col, kind: str = "MariaDB") -> Form:
         fields = _string_fields(canon, pad, t == "char")
         if t in BINARIES:
             return Form(t, quoted_sql(), None, canon, _binary_bulk(canon, pad), fields=fields,
-                        strict=None if pad else null + b"'" + STR_BODY + b"'", code=None if pad else n + b"S")
+                        conv=None if pad else null + rb"0x[0-9a-fA-F]++|'" + STR_BODY + b"'",
+                        code=None if pad else n + b"X")
         end = rb"(?<! )'" if t == "char" else b"'"
         return Form(t, quoted_sql(), null + b"'" + STR_BODY + end, canon, fields=fields,
                     code=n + (b"C" if t == "char" else b"S"))
@@ -440,7 +439,7 @@ def form_for(col, kind: str = "MariaDB") -> Form:
                      _datetime_canon(t, col.scale, truncate), True, code=b"M%d;" % col.scale)
     if t == "time":
         frac = rb"\.[0-9]{%d}" % col.scale if col.scale else b""
-        return typed("time", quoted_sql(c), rb"(?!-00:00:00)-?[0-9]{2,3}:[0-9]{2}:[0-9]{2}" + frac,
+        return typed("time", quoted_sql(c), rb"(?!-00:00:00)-?(?:[1-8][0-9]{2}|[0-9]{2}):[0-9]{2}:[0-9]{2}" + frac,
                      _time_canon(col.scale, truncate), True, code=b"H%d;" % col.scale)
     why = (f"column {col.name} is {t.upper()}, which {kind} stores in a normalised form"
            if t == "json" else f"column {col.name} has type {t.upper()}, which the checksum does not cover")

@@ -137,12 +137,16 @@ class TableHasher:
         if self.unsupported:
             raise Unverifiable(self.unsupported)
         plan = self._plan(columns)
-        if style is not None:  # whole rows in their written form: only escapes to undo
+        if style is not None and len(plan.converters) == 1:  # rows as written: escapes to undo
             if _core is not None:
                 return _core.crc_list(values, bool(style))
             if style:
                 values = values.translate(_SWAP)
             return list(map(zlib.crc32, unescape_all(values.split(b",\n"), bool(style))))
+        if style is not None and _core is not None and plan.spec is not None:
+            crcs = _core.crc_canon(values, plan.spec, bool(style))  # converted values too
+            if crcs is not None:
+                return crcs
         if plan.styles:
             try:
                 crcs = self._fast(plan, values)
@@ -216,12 +220,12 @@ class TableHasher:
         converters.append(None)
         fasts = [f.fast for f in self.forms]
         styles = [self._style(fasts, False), self._style(fasts, True)]
-        # runs the parser may validate in its own pass: every column in its written form (the
-        # converted ones too, when their values need no conversion, e.g. short DOUBLEs)
-        strict = [f.fast or f.strict for f in self.forms]
+        # runs the parser may validate in its own pass: every column in a form the hasher
+        # takes without the slow path (converted columns: the literals their converters take)
+        taken = [f.fast or f.conv for f in self.forms]
         runs = []
-        if all(strict):
-            a, b = (styles if strict == fasts else [self._style(strict, False), self._style(strict, True)])
+        if all(taken):
+            a, b = (styles if taken == fasts else [self._style(taken, False), self._style(taken, True)])
             # the swapped style's pattern with its quotes exchanged matches the untranslated text
             runs = [a.lined, re.compile(b.lined.pattern.translate(_SWAP), re.DOTALL)]
         codes = [f.code for f in self.forms]
