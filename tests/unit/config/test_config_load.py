@@ -860,3 +860,11 @@ def test_not_built_table_prefixes_are_real_keys():
             assert part in fields, entry.prefix
             cls = fields[part].metadata.get("cls", cls)
         assert entry.message
+
+
+def test_local_backend_batches_are_bigger_unless_set():
+    base = {"tikv-importer.backend": "local", "tikv-importer.sorted-kv-dir": "/tmp/skv"}
+    assert load_config(None, base).tikv_importer.logical_import_batch_size == 1 << 20
+    assert load_config(None, {**base, "tikv-importer.logical-import-batch-size": 4096}) \
+        .tikv_importer.logical_import_batch_size == 4096
+    assert load_config(None, TIDB).tikv_importer.logical_import_batch_size == 96 * 1024
