@@ -70,3 +70,35 @@ def test_every_spelling_hashes_as_the_server_stores_it(db):
     # warning): the checksum then rightly reports that the table does not hold the source
     assert wrong == [("d", b"'2020-02-30'", True)]
     assert predicted >= 0.8 * len(rows), (predicted, unverifiable)
+
+
+def test_key_ranges_scanned_in_parallel_sum_to_the_whole_table(db, mariadb, monkeypatch):
+    """Big tables with an integer primary key are checksummed as `checksum-table-concurrency`
+    key ranges on connections of their own: the total is the one-scan digest."""
+    from tidb_lightning.config import load_config
+    from tidb_lightning.postprocess import checksum as post
+    from tidb_lightning.restore.controller import KEEP_ZONE, _Parallel
+
+    cur = db.cursor()
+    cur.execute("DROP DATABASE IF EXISTS ckp")
+    cur.execute("CREATE DATABASE ckp")
+    cur.execute("CREATE TABLE ckp.t (id bigint PRIMARY KEY, v varchar(20), w double)")
+    cur.execute("INSERT INTO ckp.t SELECT seq * 7, CONCAT('v', seq), seq / 3 FROM ckp.seq_1_to_5000")
+    cur.execute("ANALYZE TABLE ckp.t")
+    hasher = TableHasher(fetch_tables(db, "ckp")["t"], "MariaDB")
+
+    def query(sql, args=None):
+        with db.cursor() as c:
+            c.execute(sql, args)
+            return list(c.fetchall())
+    whole = post.target_checksum(query, hasher)
+    assert whole.rows == 5000
+    tidb = load_config(None, {"tikv-importer.backend": "tidb", "tidb.port": mariadb.port,
+                              "tidb.host": "127.0.0.1", "tidb.user": "root"}).tidb
+    monkeypatch.setattr(post, "MIN_SPLIT_ROWS", 0)
+    ran: list[int] = []
+    parallel = _Parallel(tidb, KEEP_ZONE, 3)
+    counted = lambda sqls: ran.append(len(sqls)) or parallel(sqls)  # noqa: E731
+    counted.width = 3
+    assert post.target_checksum(query, hasher, counted) == whole
+    assert ran == [3]

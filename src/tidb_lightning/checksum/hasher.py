@@ -106,11 +106,13 @@ class TableHasher:
         self._plans: dict = {}
 
     # ---------------------------------------------------------------- target side
-    def target_sql(self) -> str:
-        """COUNT, BIT_XOR, SUM of the rows' CRC32s, computed by the target."""
+    def target_sql(self, where: str = "") -> str:
+        """COUNT, BIT_XOR, SUM of the rows' CRC32s, computed by the target (of the rows
+        `where` selects, e.g. one primary-key range)."""
         parts = ",',',".join(f.sql for f in self.forms)
         return (f"SELECT COUNT(*), COALESCE(BIT_XOR(h), 0), COALESCE(SUM(h), 0) FROM "
-                f"(SELECT CRC32(CONCAT('(',{parts},')')) AS h FROM {self.table.qualified}) AS x")
+                f"(SELECT CRC32(CONCAT('(',{parts},')')) AS h FROM {self.table.qualified}"
+                f"{' WHERE ' + where if where else ''}) AS x")
 
     # ---------------------------------------------------------------- source side
     def digest(self, columns, values: bytes) -> Digest:

@@ -461,7 +461,8 @@ class Importer:
                                          st.duplicates if st else 0, None)
         outcome = self._in_zone(key, query, lambda: verify(
             key, query, book.hashers[key], before, source, dups, why or book.unverified.get(key),
-            self._target_kind))
+            self._target_kind, _Parallel(self.cfg.tidb, self._zones.get(key, KEEP_ZONE),
+                                         self.cfg.tidb.checksum_table_concurrency)))
         if outcome.state == "mismatch" and outcome.remote.rows == outcome.local.rows and before \
                 and not before.rows and key in self._chunks:
             st = self.progress.tables.get(key)
@@ -507,6 +508,43 @@ class Importer:
                     sched.done(table)
         finally:
             writer.close()
+
+
+KEEP_ZONE = object()  # `_Parallel`: the table has no TIMESTAMP, the zone does not matter
+
+
+class _Parallel:
+    """Runs statements on `width` connections of their own at once (the checksum's key
+    ranges), in the session time zone the table's TIMESTAMPs are read in."""
+
+    def __init__(self, tidb, zone, width: int) -> None:
+        self.tidb, self.zone, self.width = tidb, zone, max(1, int(width))
+
+    def __call__(self, sqls: list[str]) -> list[list[tuple]]:
+        results: list = [None] * len(sqls)
+        errors: list[BaseException] = []
+
+        def run(i: int) -> None:
+            try:
+                conn = dbconn.connect(self.tidb, binary=True)
+                try:
+                    if self.zone is not KEEP_ZONE:
+                        _query(conn)("SET time_zone = @@global.time_zone" if self.zone is None
+                                     else "SET time_zone = %s", None if self.zone is None else (self.zone,))
+                    results[i] = _query(conn)(sqls[i])
+                finally:
+                    conn.close()
+            except BaseException as e:  # noqa: BLE001 - raised below, in the caller's thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=run, args=(i,), name=f"checksum-{i}") for i in range(len(sqls))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return results
 
 
 def _rows_zone(storage, data_file) -> str | None:
