@@ -49,8 +49,7 @@ def test_every_spelling_hashes_as_the_server_stores_it(db):
             cur.execute(b"INSERT INTO ckf.t VALUES " + row)
             warned = cur.connection.show_warnings()
             rows[i] = (row, col, lit, warned)
-    cur.execute("SET NAMES utf8mb4")
-    hasher = TableHasher(fetch_tables(db, "ckf")["t"], "MariaDB")
+    hasher = TableHasher(fetch_tables(db, "ckf")["t"], "MariaDB")  # the query needs `binary`
     sql = hasher.target_sql().replace("SELECT COUNT(*), COALESCE(BIT_XOR(h), 0), COALESCE(SUM(h), 0) FROM",
                                       "SELECT id, h FROM").replace("AS h FROM", "AS h, id FROM")
     cur.execute(sql)
@@ -86,6 +85,7 @@ def test_key_ranges_scanned_in_parallel_sum_to_the_whole_table(db, mariadb, monk
     cur.execute("INSERT INTO ckp.t SELECT seq * 7, CONCAT('v', seq), seq / 3 FROM ckp.seq_1_to_5000")
     cur.execute("ANALYZE TABLE ckp.t")
     hasher = TableHasher(fetch_tables(db, "ckp")["t"], "MariaDB")
+    cur.execute("SET NAMES binary")
 
     def query(sql, args=None):
         with db.cursor() as c:

@@ -378,9 +378,10 @@ def form_for(col, kind: str = "MariaDB") -> Form:
     null = b"NULL|" if col.nullable else b""
     num_sql = f"IFNULL({c},'NULL')" if col.nullable else c
 
-    def quoted_sql(expr: str = f"CAST({c} AS BINARY)") -> str:  # the stored bytes, whatever the charset
-        q = f"CONCAT('''',{expr},'''')"
-        return f"IFNULL({q},'NULL')" if col.nullable else q
+    def quoted_sql() -> str:
+        # CONCAT arguments; the query runs on a `binary` session, so a string column's value
+        # is its stored bytes whatever its character set (no CAST: a quarter of the scan time)
+        return f"IFNULL(CONCAT('''',{c},''''),'NULL')" if col.nullable else f"'''',{c},''''"
 
     n = b"n" if col.nullable else b""
 
@@ -431,15 +432,15 @@ def form_for(col, kind: str = "MariaDB") -> Form:
         canon = _set_canon(enum_members(col.column_type))
         return typed("set", quoted_sql(), None, canon, True, lambda vs: [canon(decode(v)) for v in vs])
     if t == "date":
-        return typed("date", quoted_sql(c), rb"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+        return typed("date", quoted_sql(), rb"[0-9]{4}-[0-9]{2}-[0-9]{2}",
                      _datetime_canon("date", 0, truncate), True, code=b"T")
     if t in ("datetime", "timestamp"):
         frac = rb"\.[0-9]{%d}" % col.scale if col.scale else b""
-        return typed(t, quoted_sql(c), rb"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}" + frac,
+        return typed(t, quoted_sql(), rb"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}" + frac,
                      _datetime_canon(t, col.scale, truncate), True, code=b"M%d;" % col.scale)
     if t == "time":
         frac = rb"\.[0-9]{%d}" % col.scale if col.scale else b""
-        return typed("time", quoted_sql(c), rb"(?!-00:00:00)-?(?:[1-8][0-9]{2}|[0-9]{2}):[0-9]{2}:[0-9]{2}" + frac,
+        return typed("time", quoted_sql(), rb"(?!-00:00:00)-?(?:[1-8][0-9]{2}|[0-9]{2}):[0-9]{2}:[0-9]{2}" + frac,
                      _time_canon(col.scale, truncate), True, code=b"H%d;" % col.scale)
     why = (f"column {col.name} is {t.upper()}, which {kind} stores in a normalised form"
            if t == "json" else f"column {col.name} has type {t.upper()}, which the checksum does not cover")

@@ -108,7 +108,7 @@ class TableHasher:
     # ---------------------------------------------------------------- target side
     def target_sql(self, where: str = "") -> str:
         """COUNT, BIT_XOR, SUM of the rows' CRC32s, computed by the target (of the rows
-        `where` selects, e.g. one primary-key range)."""
+        `where` selects, e.g. one primary-key range).  Run it on a `SET NAMES binary` session."""
         parts = ",',',".join(f.sql for f in self.forms)
         return (f"SELECT COUNT(*), COALESCE(BIT_XOR(h), 0), COALESCE(SUM(h), 0) FROM "
                 f"(SELECT CRC32(CONCAT('(',{parts},')')) AS h FROM {self.table.qualified}"
@@ -193,8 +193,8 @@ class TableHasher:
 
     def column_sql(self) -> str:
         """Per column BIT_XOR and SUM of CRC32(canonical value), computed by the target."""
-        parts = ", ".join(f"COALESCE(BIT_XOR(CRC32({f.sql})), 0), COALESCE(SUM(CRC32({f.sql})), 0)"
-                          for f in self.forms)
+        parts = ", ".join(f"COALESCE(BIT_XOR(CRC32(CONCAT({f.sql}))), 0), "
+                          f"COALESCE(SUM(CRC32(CONCAT({f.sql}))), 0)" for f in self.forms)
         return f"SELECT {parts} FROM {self.table.qualified}"
 
     def _plan(self, columns) -> _Plan:

@@ -341,11 +341,14 @@ class Importer:
         return budget
 
     def _resume_post(self, target, meta, session, status: int) -> None:
+        conn = dbconn.connect(self.cfg.tidb, binary=True)  # as a worker's: the checksum needs `binary`
         try:
-            self._post(target, _query(meta), session, status)
+            self._post(target, _query(conn), session, status)
         except PostProcessError as e:
             session.table_failed(target_key(target), e, e.step_status)
             raise LightningError(str(e)) from None
+        finally:
+            conn.close()
 
     def _post(self, target, query, session, status: int) -> None:
         """Post-restore steps of one table (auto-increment, checksum, analyze) from `status`."""
@@ -420,6 +423,7 @@ class Importer:
             with meta.cursor() as cur:
                 taken = ledger.snapshots(cur)
         snapshots = {}
+        binary = None  # the checksum query needs a `binary` session
         for key, (target, _) in wanted.items():
             hasher = book.add_table(key, target)
             if key in taken or planned[key][1] or hasher.unsupported:
@@ -427,8 +431,12 @@ class Importer:
             with meta.cursor() as cur:
                 cur.execute(f"SELECT EXISTS (SELECT 1 FROM {target.qualified})")
                 occupied = cur.fetchone()[0]
+            if occupied and binary is None:
+                binary = dbconn.connect(self.cfg.tidb, binary=True)
             snapshots[key] = Digest() if not occupied else self._in_zone(
-                key, _query(meta), lambda: target_checksum(_query(meta), hasher))
+                key, _query(binary), lambda: target_checksum(_query(binary), hasher))
+        if binary is not None:
+            binary.close()
             if occupied:
                 log.info("%s already holds %d rows: the checksum will compare it with those rows "
                          "plus the imported ones", key, snapshots[key].rows)
