@@ -147,11 +147,13 @@ def test_mydumper_complete_insert_round_trip(source, db, lightning, tmp_path):
 
 
 @pytest.mark.parametrize("dump", ["plain", "complete"])
-def test_local_backend_gives_the_same_tables(source, db, lightning, dump):
+def test_local_backend_gives_the_same_tables(source, db, lightning, dump, tmp_path):
     """`--backend local` (secondary indexes off while loading, built after): every table's
     definition, rows and CHECKSUM TABLE equal the source's, as with `--backend tidb`."""
     db.cursor().execute(f"DROP DATABASE IF EXISTS `{DB}`")
-    run = lightning(source[dump], backend="local")
+    task = tmp_path / "engines.toml"
+    task.write_text("[tikv-importer]\nindex-engine-min-size = 0\n")
+    run = lightning(source[dump], backend="local", config=task)
     assert run.code == 0, run.stderr
     assert "secondary index(es) off during the import" in run.log and "built" in run.log
     _check_same(db, source)

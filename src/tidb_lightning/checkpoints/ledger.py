@@ -130,11 +130,11 @@ class Ledger:
                     _string(table_name), b"''", str(INDEXES).encode(), b"0", b"1",
                     _string(json.dumps(indexes))]) + b")")
 
-    def indexes(self, query, table_name: str) -> list[tuple[str, str]] | None:
-        """The definitions kept by indexes_sql, or None if none were kept."""
-        rows = query(f"SELECT resume FROM {self.table} WHERE task_id = %s AND table_name = %s "
-                     f"AND `offset` = {INDEXES}", (self.task_id, table_name))
-        return [tuple(i) for i in json.loads(_str(rows[0][0]))] if rows else None
+    def indexes(self, query) -> dict[str, list[tuple[str, str]]]:
+        """Every table's definitions kept by indexes_sql (one query for all tables)."""
+        rows = query(f"SELECT table_name, resume FROM {self.table} WHERE task_id = %s AND `offset` = {INDEXES}",
+                     (self.task_id,))
+        return {_str(t): [tuple(i) for i in json.loads(_str(r))] for t, r in rows}
 
     def snapshots(self, cursor) -> set[str]:
         """Tables whose "before the import" checksum was taken."""

@@ -225,6 +225,9 @@ class TikvImporterConfig:
     # ours: `local` on MySQL-family targets switches the server's crash-safety settings off
     # while importing (backend/import_mode.py), and back afterwards
     server_import_mode: bool = _k("bool", False)
+    # ours: `local` takes secondary indexes off only for tables with at least this much source
+    # data; rebuilding the indexes of a small table costs more than the rows save
+    index_engine_min_size: int = _k("size", 16 * MiB)
 
 
 # --------------------------------------------------------------------------- [mydumper]

@@ -40,7 +40,9 @@ def _default(f: dataclasses.Field) -> str:
 
 
 OURS = {"tikv-importer.server-import-mode": "ours (not upstream): `--backend local` switches the "
-        "server's crash-safety settings off while importing, see the README"}
+        "server's crash-safety settings off while importing, see the README",
+        "tikv-importer.index-engine-min-size": "ours (not upstream): `--backend local` takes the secondary "
+        "indexes off only for tables with at least this much source data, see the README"}
 
 
 def _status(key: str) -> str:

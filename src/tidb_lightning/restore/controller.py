@@ -246,6 +246,8 @@ class Importer:
         backslash = "NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper()
         if cfg.post_restore.checksum != "off":
             self.checksums = ChecksumBook(self._target_kind, backslash)
+        if self._local and session.ledger is not None:
+            self._indexes.update(session.ledger.indexes(_query(meta)))  # taken off by an earlier run
         view_names = {(v.schema, v.name) for d in dbs for v in d.views}
         tables: list[_Table] = []
         wanted: dict[str, tuple[TargetTable, list[ChunkCheckpoint]]] = {}
@@ -376,11 +378,10 @@ class Importer:
         """Before a table's first row: keep its secondary index definitions (on the target with
         the chunk progress), then drop them; `_build_indexes` puts them back after the rows."""
         query = _query(meta)
-        for key, (target, _) in wanted.items():
-            if planned[key][1] or key in self._indexes:
+        least = self.cfg.tikv_importer.index_engine_min_size
+        for key, (target, chunks) in wanted.items():
+            if planned[key][1] or key in self._indexes or sum(c.file_size for c in chunks) < least:
                 continue
-            if session.ledger is not None and session.ledger.indexes(query, key) is not None:
-                continue  # an earlier run took them off already
             found = indexes.secondary_indexes(indexes.show_create(query, target.qualified),
                                               self._backend.keeps_unique_keys)
             if session.ledger is not None:
@@ -393,9 +394,7 @@ class Importer:
 
     def _build_indexes(self, target, query) -> None:
         key = target_key(target)
-        ledger = getattr(self._session, "ledger", None)
-        kept = ledger.indexes(query, key) if ledger is not None else None
-        kept = kept if kept is not None else self._indexes.get(key, [])
+        kept = self._indexes.get(key)  # this run's, or an earlier run's read from the ledger
         todo = indexes.missing(query, target.qualified, kept) if kept else []
         if not todo:
             return
