@@ -116,6 +116,7 @@ class Importer:
     _storage: object = None
     _settings: ChunkSettings | None = None
     _zones: dict = field(default_factory=dict)  # table with TIMESTAMPs -> the zone they were written in
+    _created: set = field(default_factory=set)  # tables this run's schema step created (empty)
     _indexes: dict = field(default_factory=dict)  # local: table -> indexes taken off (no checkpoints)
     _local: bool = False
     _backend: object = None
@@ -189,6 +190,7 @@ class Importer:
     def _schema(self, meta, storage, dbs) -> dict[tuple[str, str], TargetTable]:
         cfg = self.cfg
         views = [v for d in dbs for v in d.views]
+        existed = {(d.name, name) for d in dbs for name in fetch_tables(meta, d.name)}
         if not cfg.mydumper.no_schema:
             with llog.task(log, "restore schema"):
                 creator = SchemaCreator(meta, storage, cfg.mydumper.character_set)
@@ -203,6 +205,8 @@ class Importer:
         for d in dbs:
             for name, t in fetch_tables(meta, d.name).items():
                 targets[(d.name, name)] = t
+                if (d.name, name) not in existed:
+                    self._created.add(target_key(t))  # empty: no need to look
         return targets
 
     def _create_tables(self, creator: SchemaCreator, storage, tables: list) -> None:
@@ -365,7 +369,7 @@ class Importer:
         """`local` imports into empty tables only (a table with committed progress is ours)."""
         full = []
         for key, (target, _) in wanted.items():
-            if not planned[key][1]:
+            if not planned[key][1] and key not in self._created:
                 with meta.cursor() as cur:
                     cur.execute(f"SELECT 1 FROM {target.qualified} LIMIT 1")
                     if cur.fetchone() is not None:
@@ -427,9 +431,11 @@ class Importer:
             hasher = book.add_table(key, target)
             if key in taken or planned[key][1] or hasher.unsupported:
                 continue  # taken by an earlier run; or rows were written without one (said later)
-            with meta.cursor() as cur:
-                cur.execute(f"SELECT EXISTS (SELECT 1 FROM {target.qualified})")
-                occupied = cur.fetchone()[0]
+            occupied = 0
+            if key not in self._created:
+                with meta.cursor() as cur:
+                    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {target.qualified})")
+                    occupied = cur.fetchone()[0]
             if occupied and binary is None:
                 binary = dbconn.connect(self.cfg.tidb, binary=True)
             snapshots[key] = Digest() if not occupied else self._in_zone(
