@@ -256,6 +256,14 @@ class FileStore:
             failpoints.hit("store.write")
         self._txn(f"store the status of {table_name}", fn, write=True)
 
+    def set_statuses(self, statuses: dict[str, int]) -> None:
+        def fn(db):
+            now = _s.now_text()
+            db.executemany("UPDATE table_v1 SET status = ?, error = '', update_time = ? WHERE table_name = ?",
+                           [(int(st), now, name) for name, st in statuses.items()])
+            failpoints.hit("store.write")
+        self._txn(f"store the status of {len(statuses)} table(s)", fn, write=True)
+
     # ------------------------------------------------------------------ ctl actions
 
     def _select(self, db, target: str, failed_only: bool) -> list[str]:

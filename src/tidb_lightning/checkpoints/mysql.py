@@ -358,6 +358,14 @@ class MySQLStore:
             failpoints.hit("store.write")
         self._run(f"store the status of {table_name}", fn)
 
+    def set_statuses(self, statuses: dict[str, int]) -> None:
+        def fn(cur):
+            cur.executemany(f"UPDATE {self._table_t} SET status = %s, error = '', "
+                            f"update_time = CURRENT_TIMESTAMP(6) WHERE table_name = %s",
+                            [(int(st), name) for name, st in statuses.items()])
+            failpoints.hit("store.write")
+        self._run(f"store the status of {len(statuses)} table(s)", fn)
+
     # ------------------------------------------------------------------ ctl actions
 
     def _select(self, cur, target: str, failed_only: bool) -> list[str]:

@@ -30,6 +30,9 @@ class NullStore:
     def set_status(self, table_name: str, status: int, error: str = "") -> None:
         pass
 
+    def set_statuses(self, statuses: dict[str, int]) -> None:
+        pass
+
     def remove(self, target: str) -> list[str]:
         raise ConfigError(DISABLED)
 
