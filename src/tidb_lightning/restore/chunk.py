@@ -127,6 +127,7 @@ class _Run:
     stop: threading.Event
     counted: int = 0  # source bytes of this chunk already reported to `progress`
     counted_rows: int = 0  # rows of this chunk already reported to `progress`
+    done_sent: bool = False  # the last batch's progress record already said "chunk done"
 
     def account(self, upto: int, rows: int = 0, duplicates: int = 0, warnings: int = 0) -> None:
         nbytes = max(upto - self.chunk.offset - self.counted, 0)
@@ -141,11 +142,12 @@ class _Run:
 
     def deliver(self, columns, values: bytes, offset: int, end: int, resume: object,
                 rows: Callable[[], list[tuple[bytes, int]]], fields: list | None = None,
-                style: int | None = None) -> None:
+                style: int | None = None, last: bool = False) -> None:
         """Send one batch; with checkpoints, its progress record (and the source checksum of
         its rows) commits with it.  `rows` splits the batch into (row text, file offset) for
         the row-by-row retry of `max-error`; `fields`: the CSV rows `values` was built from;
-        `style`: the parser already validated the batch for the checksum."""
+        `style`: the parser already validated the batch for the checksum; `last`: the chunk's
+        last batch, whose progress record also marks the chunk done (one commit fewer)."""
         if self.stop.is_set():
             raise Cancelled()
         c, book = self.chunk, self.settings.checksums
@@ -157,23 +159,26 @@ class _Run:
         try:
             res = self.writer.write(c.target.qualified, columns, values,
                                     where=f"file {c.display} at offset {offset}",
-                                    ledger_sql=self._ledger_sql(end, resume, digest, why))
+                                    ledger_sql=self._ledger_sql(end, resume, digest, why, last))
         except DataError as e:
             if self.settings.type_errors is None or e.code in (0, 1062):
                 raise
-            res, digest = self._row_by_row(columns, rows(), end, resume, crcs, why)
+            res, digest = self._row_by_row(columns, rows(), end, resume, crcs, why, last)
+        self.done_sent = last
         if book is not None:
             book.committed(c.table_key, digest)
         self.account(end, res.rows, res.duplicates, res.warnings)
 
-    def _ledger_sql(self, end: int, resume, digest: Digest | None, why: str | None):
+    def _ledger_sql(self, end: int, resume, digest: Digest | None, why: str | None, done: bool = False):
         ledger, c = self.settings.ledger, self.chunk
         if ledger is None:
             return None
-        return lambda res: ledger.advance_sql(c.table_key, c.path, c.offset, end, res.rows, resume=resume,
-                                              dups=res.duplicates, digest=digest, unverified=why)
+        return lambda res: ledger.advance_sql(c.table_key, c.path, c.offset, end, res.rows, done=done,
+                                              resume=None if done else resume, dups=res.duplicates,
+                                              digest=digest, unverified=why)
 
-    def _row_by_row(self, columns, rows: list[tuple[bytes, int]], end: int, resume, crcs, why):
+    def _row_by_row(self, columns, rows: list[tuple[bytes, int]], end: int, resume, crcs, why,
+                    last: bool = False):
         """Retry a refused batch one row at a time; record the refused rows (type_error_v1).
         Returns the write result and the checksum of the rows that went in."""
         budget, c = self.settings.type_errors, self.chunk
@@ -190,7 +195,7 @@ class _Run:
 
         def ledger_then_budget(res) -> bytes:
             budget.take(len(refused), c.table_key)  # raises (and rolls back) past max-error
-            ledger_sql = self._ledger_sql(end, resume, kept(), why)
+            ledger_sql = self._ledger_sql(end, resume, kept(), why, last)
             return ledger_sql(res) if ledger_sql is not None else b"DO 0"
 
         def kept() -> Digest | None:
@@ -207,7 +212,7 @@ class _Run:
     def finish(self) -> None:
         ledger = self.settings.ledger
         c = self.chunk
-        if ledger is not None:
+        if ledger is not None and not self.done_sent:
             self.writer.execute(ledger.advance_sql(c.table_key, c.path, c.offset, c.end_offset, 0,
                                                    done=True))  # rows and checksum stay as they are
         self.account(c.end_offset)
@@ -264,6 +269,27 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
         raise Cancelled()
 
 
+def _with_last(items):
+    """(item, is_last) for each item.  When reading the next item fails (bad input further
+    on), the current one still goes out first, as without the look-ahead."""
+    it = iter(items)
+    try:
+        current = next(it)
+    except StopIteration:
+        return
+    while True:
+        try:
+            following = next(it)
+        except StopIteration:
+            yield current, True
+            return
+        except BaseException:
+            yield current, False
+            raise
+        yield current, False
+        current = following
+
+
 def _read_state(ledger, writer, chunk: Chunk) -> ChunkProgress | None:
     try:
         with writer.cursor() as cur:
@@ -301,7 +327,7 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
                            resume_columns=resume,
                            fast=None if book is None else book.fast_patterns(chunk.table_key))
     warned: set = set()
-    for batch in parser.batches():
+    for batch, last in _with_last(parser.batches()):
         cols, drop = _column_list(chunk.target, batch.columns, chunk.display, batch.start_offset,
                                   settings.tidb_target)
         if batch.columns is not None:
@@ -318,7 +344,7 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
                     if batch.mid_statement else None,
                     lambda b=batch, v=values: [(v[s:e], b.file_offset(s) if v is b.values else b.start_offset)
                                                for s, e in split_rows(v, settings.backslash_escapes)],
-                    style=batch.style if values is batch.values else None)
+                    style=batch.style if values is batch.values else None, last=last)
 
 
 def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
@@ -341,7 +367,7 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
         parser = CSVParser(stream, settings.csv_dialect, chunk.display, start=state.pos,
                            block_size=settings.read_block_size, max_row_size=settings.max_row_size,
                            skip_header=False)
-    for block in parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes):
+    for block, last in _with_last(parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes)):
         for i, row in enumerate(block.rows):
             if len(row) != expected:
                 raise DataSyntaxError(
@@ -355,4 +381,4 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
                         block.offsets[0], block.end_offset, None,
                         lambda rows=rows, offsets=block.offsets: [
                             (rows_to_values([r], settings.backslash_escapes), at)
-                            for r, at in zip(rows, offsets)], rows)
+                            for r, at in zip(rows, offsets)], rows, last=last)
