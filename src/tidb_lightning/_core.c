@@ -15,7 +15,7 @@
  *   crc_canon(buf, spec, swapped) -> [crc, ...] | None
  *       The same for runs with converted columns (R, G, X), or None if a row is not as the
  *       spec says.  The twin: the hasher's per-column converters (checksum.forms).
- *   crc_rows(buf, swapped) -> (count, xor, sum) / crc_list(buf, swapped) -> [crc, ...]
+ *   crc_list(buf, swapped) -> [crc, ...]
  *       CRC32 of each row of such a run once string escapes are undone (and, for a dump that
  *       quotes with ", the quotes exchanged).  The twin: checksum.hasher.unescape_all + zlib.crc32.
  *
@@ -653,28 +653,6 @@ static void crcs(const unsigned char *p, const unsigned char *end, int swapped,
     }
 }
 
-typedef struct { unsigned long long count, x, sum; } Agg;
-
-static void agg_emit(void *ctx, unsigned long crc) {
-    Agg *a = ctx;
-    a->count++;
-    a->x ^= crc;
-    a->sum += crc;
-}
-
-static PyObject *crc_rows(PyObject *self, PyObject *args) {
-    Py_buffer buf;
-    int swapped;
-    if (!PyArg_ParseTuple(args, "y*p", &buf, &swapped))
-        return NULL;
-    Agg a = {0, 0, 0};
-    Py_BEGIN_ALLOW_THREADS
-    crcs(buf.buf, (const unsigned char *)buf.buf + buf.len, swapped, agg_emit, &a);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&buf);
-    return Py_BuildValue("(KKK)", a.count, a.x, a.sum);
-}
-
 typedef struct { PyObject *list; int failed; } Lst;
 
 static void list_emit(void *ctx, unsigned long crc) {
@@ -749,7 +727,6 @@ static PyMethodDef methods[] = {
     {"crc_canon", crc_canon, METH_VARARGS, "CRC32s of the rows' canonical text, converting values; None if not canonical."},
     {"run_end", run_end, METH_VARARGS, "End of the longest run of canonical rows joined by ',\\n'."},
     {"rows_end", rows_end, METH_VARARGS, "End of the longest run of row tuples (the dump scanner)."},
-    {"crc_rows", crc_rows, METH_VARARGS, "(count, xor, sum) of the rows' CRC32s, escapes undone."},
     {"crc_list", crc_list, METH_VARARGS, "The rows' CRC32s, escapes undone."},
     {NULL, NULL, 0, NULL},
 };

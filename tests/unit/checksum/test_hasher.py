@@ -215,5 +215,4 @@ def test_the_compiled_core_gives_the_same_answers_as_its_python_twins(quote):
             twin = list(map(zlib.crc32, unescape_all(
                 (plain.translate(bytes.maketrans(b"'\"", b"\"'")) if swapped else plain).split(b",\n"), swapped)))
             assert _core.crc_list(plain, swapped) == twin
-            assert _core.crc_rows(plain, swapped) == (len(twin), Digest.of(twin).xor, sum(twin))
     assert agreed_runs > 500
