@@ -612,73 +612,42 @@ static PyObject *rows_end(PyObject *self, PyObject *args) {
 
 /* ------------------------------------------------------------------ the checksum's CRCs */
 
-/* CRC32 of each row of a validated run, escapes undone; calls `emit` per row.  Rows are
- * joined by ",\n" and hold no other newline (validated), so memchr finds them; a row without
- * a backslash (and not to be re-quoted) is hashed in place. */
-static void crcs(const unsigned char *p, const unsigned char *end, int swapped,
-                 void (*emit)(void *, unsigned long), void *ctx) {
-    unsigned char out[4096];
-    while (p < end) {
+/* CRC32 of each row of a validated run, escapes undone.  Rows are joined by ",\n" and hold
+ * no other newline (validated), so memchr finds them; a row without a backslash (and not to
+ * be re-quoted) is hashed in place. */
+static PyObject *crc_list(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    int swapped;
+    if (!PyArg_ParseTuple(args, "y*p", &buf, &swapped))
+        return NULL;
+    PyObject *list = PyList_New(0);
+    Out o = {NULL, 0, 0, 0};
+    const unsigned char *p = buf.buf, *end = p + buf.len;
+    while (list && p < end) {
         const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
         const unsigned char *stop = nl ? nl - 1 : end;  /* nl - 1: the "," before the newline */
         uLong crc = crc32(0L, Z_NULL, 0);
         if (!swapped && !memchr(p, '\\', (size_t)(stop - p))) {
             crc = crc32(crc, p, (uInt)(stop - p));
         } else {
-            size_t n = 0;
-            for (const unsigned char *q = p; q < stop;) {
-                unsigned char ch = *q++;
-                if (ch == '\\' && q < stop) {
-                    unsigned char e = *q++;
-                    switch (e) {
-                    case '0': ch = 0; break;
-                    case 'n': ch = '\n'; break;
-                    case 'r': ch = '\r'; break;
-                    case 'Z': ch = 26; break;
-                    default: ch = e;  /* \\ \' \" stand for themselves */
-                    }
-                } else if (swapped && (ch == '"' || ch == '\'')) {
-                    ch = ch == '"' ? '\'' : '"';  /* the dump quoted with ": canonical text uses ' */
-                }
-                out[n++] = ch;
-                if (n == sizeof out) {
-                    crc = crc32(crc, out, (uInt)n);
-                    n = 0;
-                }
+            o.n = 0;
+            put_unescaped(&o, p, stop, swapped);
+            if (o.failed) {
+                Py_CLEAR(list);
+                PyErr_NoMemory();
+                break;
             }
-            crc = crc32(crc, out, (uInt)n);
+            crc = crc32(crc, o.b, (uInt)o.n);
         }
-        emit(ctx, crc);
+        PyObject *v = PyLong_FromUnsignedLong(crc);
+        if (!v || PyList_Append(list, v) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(v);
         p = nl ? nl + 1 : end;
     }
-}
-
-typedef struct { PyObject *list; int failed; } Lst;
-
-static void list_emit(void *ctx, unsigned long crc) {
-    Lst *l = ctx;
-    if (l->failed)
-        return;
-    PyObject *v = PyLong_FromUnsignedLong(crc);
-    if (!v || PyList_Append(l->list, v) < 0)
-        l->failed = 1;
-    Py_XDECREF(v);
-}
-
-static PyObject *crc_list(PyObject *self, PyObject *args) {
-    Py_buffer buf;
-    int swapped;
-    if (!PyArg_ParseTuple(args, "y*p", &buf, &swapped))
-        return NULL;
-    Lst l = {PyList_New(0), 0};
-    if (l.list)
-        crcs(buf.buf, (const unsigned char *)buf.buf + buf.len, swapped, list_emit, &l);
+    PyMem_Free(o.b);
     PyBuffer_Release(&buf);
-    if (l.failed) {
-        Py_XDECREF(l.list);
-        return NULL;
-    }
-    return l.list;
+    return list;
 }
 
 /* CRC32s of the canonical text of each row of a batch of runs (rows joined by ",\n"), values

@@ -243,6 +243,25 @@ def _apply_session(conn, tidb, data: bool = False, extra: dict | None = None) ->
                 log.warning("the target rejected session variable %s=%r, skipped: %s", name, value, e)
 
 
+def query(conn, sql, args=None) -> list[tuple]:
+    """Run one statement on `conn`; all its rows."""
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return list(cur.fetchall())
+
+
+def querier(conn):
+    """`query` bound to `conn`: what the post-restore steps take."""
+    return lambda sql, args=None: query(conn, sql, args)
+
+
+def text(v) -> str:
+    """A value read on a `binary` session (bytes) or not (str) as str; None as ""."""
+    if isinstance(v, (bytes, bytearray)):
+        return v.decode("utf-8", "surrogateescape")
+    return "" if v is None else str(v)
+
+
 def server_info(conn) -> ServerInfo:
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION()")

@@ -14,6 +14,7 @@ import logging
 
 import pymysql
 
+from tidb_lightning.backend.db import query, text
 from tidb_lightning.parse.schema import quote_ident
 
 log = logging.getLogger(__name__)
@@ -24,16 +25,6 @@ SETTINGS = {"innodb_flush_log_at_trx_commit": "0", "sync_binlog": "0"}
 REDO_LOG = "innodb_redo_log"  # MySQL >= 8.0.21: ALTER INSTANCE DISABLE INNODB REDO_LOG
 
 
-def _query(conn, sql: str, args=None) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return list(cur.fetchall())
-
-
-def _text(v) -> str:
-    return v.decode() if isinstance(v, (bytes, bytearray)) else str(v)
-
-
 class ImportMode:
     def __init__(self, conn, schema: str) -> None:
         self.conn = conn
@@ -42,7 +33,7 @@ class ImportMode:
 
     def _recorded(self) -> dict[str, str]:
         try:
-            return {_text(n): _text(v) for n, v in _query(self.conn, f"SELECT name, value FROM {self.table}")}
+            return {text(n): text(v) for n, v in query(self.conn, f"SELECT name, value FROM {self.table}")}
         except pymysql.err.ProgrammingError:  # no table: nothing recorded
             return {}
 
@@ -51,29 +42,29 @@ class ImportMode:
         recorded = self._recorded()
         if not recorded:
             return "normal"
-        now = {n: _text(_query(self.conn, f"SELECT @@global.{n}")[0][0]) for n in recorded if n != REDO_LOG}
+        now = {n: text(query(self.conn, f"SELECT @@global.{n}")[0][0]) for n in recorded if n != REDO_LOG}
         return "import (normal values: " + ", ".join(
             f"{n}={v} (now {now.get(n, 'disabled' if n == REDO_LOG else '?')})" for n, v in recorded.items()) + ")"
 
     def switch_to_import(self) -> list[str]:
         """Record the current values (keeping an older record), then apply import mode.
         Returns the settings changed."""
-        _query(self.conn, f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.schema)}")
-        _query(self.conn, f"CREATE TABLE IF NOT EXISTS {self.table} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+        query(self.conn, f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.schema)}")
+        query(self.conn, f"CREATE TABLE IF NOT EXISTS {self.table} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
                           f"value TEXT NOT NULL)")
         changed = []
         for name, value in SETTINGS.items():
             try:
-                current = _text(_query(self.conn, f"SELECT @@global.{name}")[0][0])
-                _query(self.conn, f"INSERT IGNORE INTO {self.table} VALUES (%s, %s)", (name, current))
-                _query(self.conn, f"SET GLOBAL {name} = {value}")
+                current = text(query(self.conn, f"SELECT @@global.{name}")[0][0])
+                query(self.conn, f"INSERT IGNORE INTO {self.table} VALUES (%s, %s)", (name, current))
+                query(self.conn, f"SET GLOBAL {name} = {value}")
                 changed.append(f"{name}={value} (was {current})")
             except pymysql.err.MySQLError as e:
                 log.warning("import mode: the target refused %s=%s, skipped: %s", name, value, e)
         if self._redo_log_switchable():
             try:
-                _query(self.conn, f"INSERT IGNORE INTO {self.table} VALUES (%s, 'ON')", (REDO_LOG,))
-                _query(self.conn, "ALTER INSTANCE DISABLE INNODB REDO_LOG")
+                query(self.conn, f"INSERT IGNORE INTO {self.table} VALUES (%s, 'ON')", (REDO_LOG,))
+                query(self.conn, "ALTER INSTANCE DISABLE INNODB REDO_LOG")
                 changed.append("INNODB REDO_LOG disabled")
             except pymysql.err.MySQLError as e:
                 log.warning("import mode: the target refused to disable the redo log, skipped: %s", e)
@@ -85,17 +76,17 @@ class ImportMode:
         restored = []
         for name, value in self._recorded().items():
             if name == REDO_LOG:
-                _query(self.conn, "ALTER INSTANCE ENABLE INNODB REDO_LOG")
+                query(self.conn, "ALTER INSTANCE ENABLE INNODB REDO_LOG")
                 restored.append("INNODB REDO_LOG enabled")
             else:
-                _query(self.conn, f"SET GLOBAL {name} = %s", (int(value) if value.isdigit() else value,))
+                query(self.conn, f"SET GLOBAL {name} = %s", (int(value) if value.isdigit() else value,))
                 restored.append(f"{name}={value}")
-            _query(self.conn, f"DELETE FROM {self.table} WHERE name = %s", (name,))
+            query(self.conn, f"DELETE FROM {self.table} WHERE name = %s", (name,))
         log.info("switched the target to normal mode: %s", ", ".join(restored) or "nothing was recorded")
         return restored
 
     def _redo_log_switchable(self) -> bool:
-        version = _text(_query(self.conn, "SELECT VERSION()")[0][0])
+        version = text(query(self.conn, "SELECT VERSION()")[0][0])
         if "mariadb" in version.lower() or "tidb" in version.lower():
             return False
         nums = [int(x) for x in version.split("-")[0].split(".")[:3] if x.isdigit()]

@@ -136,11 +136,10 @@ class Ledger:
                      (self.task_id,))
         return {_str(t): [tuple(i) for i in json.loads(_str(r))] for t, r in rows}
 
-    def snapshots(self, cursor) -> set[str]:
+    def snapshots(self, query) -> set[str]:
         """Tables whose "before the import" checksum was taken."""
-        cursor.execute(f"SELECT table_name FROM {self.table} WHERE task_id = %s AND `offset` = {SNAPSHOT}",
-                       (self.task_id,))
-        return {_str(r[0]) for r in cursor.fetchall()}
+        return {_str(r[0]) for r in query(f"SELECT table_name FROM {self.table} WHERE task_id = %s "
+                                          f"AND `offset` = {SNAPSHOT}", (self.task_id,))}
 
     def read(self, cursor, table_name: str) -> dict[tuple[str, int], ChunkProgress]:
         """Progress of every chunk of one table, keyed by (path, offset)."""

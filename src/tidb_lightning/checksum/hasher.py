@@ -115,11 +115,6 @@ class TableHasher:
                 f"{' WHERE ' + where if where else ''}) AS x")
 
     # ---------------------------------------------------------------- source side
-    def digest(self, columns, values: bytes) -> Digest:
-        """Digest of a batch's `(...),(...)` text, whose values follow `columns` (None = the
-        table's own order).  Raises Unverifiable when the stored form cannot be predicted."""
-        return Digest.of(self.crcs(columns, values))
-
     def fast_patterns(self, columns) -> list:
         """For the SQL parser: matchers `(buf, pos, limit) -> end or -1` of a run of rows
         joined by ",\\n" in their written form, per quoting style, so that it validates them in
@@ -135,7 +130,9 @@ class TableHasher:
         return [partial(_regex_end, p) for p in plan.runs]
 
     def crcs(self, columns, values: bytes, style: int | None = None) -> list[int]:
-        """`style`: the parser already matched the whole batch with fast_patterns()[style]."""
+        """Row hashes of a batch's `(...),(...)` text, whose values follow `columns` (None =
+        the table's own order); raises Unverifiable when the stored form cannot be predicted.
+        `style`: the parser already matched the whole batch with fast_patterns()[style]."""
         if self.unsupported:
             raise Unverifiable(self.unsupported)
         plan = self._plan(columns)
@@ -163,25 +160,19 @@ class TableHasher:
         quoted strings: column by column, one regex per column when its fields are canonical."""
         if self.unsupported:
             raise Unverifiable(self.unsupported)
-        plan = self._plan(columns)
         width = len(self.forms)
         if any(len(r) != width for r in rows):
             raise Unverifiable(f"a row does not hold {width} values")
-        cols = list(zip(*rows))
-        if plan.order is not None:
-            cols = [cols[i] for i in plan.order]
-        texts = [form.fields(list(col)) for form, col in zip(self.forms, cols)]
+        texts = [form.fields(col) for form, col in zip(self.forms, self._field_columns(columns, rows))]
         return list(map(zlib.crc32, map(b"(%b)".__mod__, map(b",".join, zip(*texts)))))
 
     def column_crcs(self, columns, values) -> list[list[int]]:
         """Per column, the CRC32s of each row's canonical value (SQL text or CSV rows): the
         slow path, for naming the columns that differ after a mismatch."""
-        plan = self._plan(columns)
         if isinstance(values, list):
-            cols = list(zip(*values)) if values else [() for _ in self.forms]
-            if plan.order is not None:
-                cols = [cols[i] for i in plan.order]
-            return [list(map(zlib.crc32, form.fields(list(col)))) for form, col in zip(self.forms, cols)]
+            return [list(map(zlib.crc32, form.fields(col)))
+                    for form, col in zip(self.forms, self._field_columns(columns, values))]
+        plan = self._plan(columns)
         out: list[list[int]] = [[] for _ in self.forms]
         for row in rows_of(values, self.backslash):
             lits = split_row(row, self.backslash)
@@ -196,6 +187,12 @@ class TableHasher:
         parts = ", ".join(f"COALESCE(BIT_XOR(CRC32(CONCAT({f.sql}))), 0), "
                           f"COALESCE(SUM(CRC32(CONCAT({f.sql}))), 0)" for f in self.forms)
         return f"SELECT {parts} FROM {self.table.qualified}"
+
+    def _field_columns(self, columns, rows: list[list]) -> list[list]:
+        """CSV rows turned into the table's columns, in the table's column order."""
+        cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in self.forms]
+        order = self._plan(columns).order
+        return cols if order is None else [cols[i] for i in order]
 
     def _plan(self, columns) -> _Plan:
         key = None if columns is None else tuple(c.lower() for c in columns)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from tidb_lightning.backend.db import text
 from tidb_lightning.checksum.forms import INTS
 from tidb_lightning.checksum.hasher import MASK, Digest
 from tidb_lightning.parse.schema import quote_ident
@@ -57,9 +58,9 @@ def _range_sqls(query, hasher, width: int) -> list[str] | None:
                 "c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME "
                 "WHERE k.TABLE_SCHEMA = %s AND k.TABLE_NAME = %s AND k.CONSTRAINT_NAME = 'PRIMARY'",
                 (table.schema, table.name))
-    if len(key) != 1 or _text(key[0][1]).lower() not in INTS:
+    if len(key) != 1 or text(key[0][1]).lower() not in INTS:
         return None
-    col = quote_ident(_text(key[0][0]))
+    col = quote_ident(text(key[0][0]))
     lo, hi = query(f"SELECT MIN({col}), MAX({col}) FROM {table.qualified}")[0]
     if lo is None or hi - lo < width:
         return None
@@ -67,9 +68,6 @@ def _range_sqls(query, hasher, width: int) -> list[str] | None:
     bounds = [lo + i * step for i in range(width)] + [hi + 1]
     return [hasher.target_sql(f"{col} >= {a} AND {col} < {b}") for a, b in zip(bounds, bounds[1:])]
 
-
-def _text(v) -> str:
-    return v.decode() if isinstance(v, (bytes, bytearray)) else str(v)
 
 
 def verify(table: str, query, hasher, before: Digest | None, source: Digest, duplicates: int,

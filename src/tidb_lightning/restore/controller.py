@@ -251,7 +251,7 @@ class Importer:
         if cfg.post_restore.checksum != "off":
             self.checksums = ChecksumBook(self._target_kind, backslash)
         if self._local and session.ledger is not None:
-            self._indexes.update(session.ledger.indexes(_query(meta)))  # taken off by an earlier run
+            self._indexes.update(session.ledger.indexes(dbconn.querier(meta)))  # taken off by an earlier run
         view_names = {(v.schema, v.name) for d in dbs for v in d.views}
         tables: list[_Table] = []
         wanted: dict[str, tuple[TargetTable, list[ChunkCheckpoint]]] = {}
@@ -349,7 +349,7 @@ class Importer:
     def _resume_post(self, target, meta, session, status: int) -> None:
         conn = dbconn.connect(self.cfg.tidb, binary=True)  # as a worker's: the checksum needs `binary`
         try:
-            self._post(target, _query(conn), session, status)
+            self._post(target, dbconn.querier(conn), session, status)
         except PostProcessError as e:
             session.table_failed(target_key(target), e, e.step_status)
             raise LightningError(str(e)) from None
@@ -369,11 +369,9 @@ class Importer:
         """`local` imports into empty tables only (a table with committed progress is ours)."""
         full = []
         for key, (target, _) in wanted.items():
-            if not planned[key][1] and key not in self._created:
-                with meta.cursor() as cur:
-                    cur.execute(f"SELECT 1 FROM {target.qualified} LIMIT 1")
-                    if cur.fetchone() is not None:
-                        full.append(key)
+            if not planned[key][1] and key not in self._created and \
+                    dbconn.query(meta, f"SELECT 1 FROM {target.qualified} LIMIT 1"):
+                full.append(key)
         if full:
             raise TargetError(f"--backend local imports into empty tables only; these hold rows: "
                               f"{', '.join(full)}. Empty them, or use --backend tidb, which adds to them")
@@ -381,7 +379,7 @@ class Importer:
     def _take_indexes_off(self, wanted, planned, session, meta) -> None:
         """Before a table's first row: keep its secondary index definitions (on the target with
         the chunk progress), then drop them; `_build_indexes` puts them back after the rows."""
-        query = _query(meta)
+        query = dbconn.querier(meta)
         least = self.cfg.tikv_importer.index_engine_min_size
         for key, (target, chunks) in wanted.items():
             if planned[key][1] or key in self._indexes or sum(c.file_size for c in chunks) < least:
@@ -423,31 +421,28 @@ class Importer:
         ledger = session.ledger
         taken: set[str] = set()
         if ledger is not None:
-            with meta.cursor() as cur:
-                taken = ledger.snapshots(cur)
+            taken = ledger.snapshots(dbconn.querier(meta))
         snapshots = {}
         binary = None  # the checksum query needs a `binary` session
         for key, (target, _) in wanted.items():
             hasher = book.add_table(key, target)
             if key in taken or planned[key][1] or hasher.unsupported:
                 continue  # taken by an earlier run; or rows were written without one (said later)
-            occupied = 0
-            if key not in self._created:
-                with meta.cursor() as cur:
-                    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {target.qualified})")
-                    occupied = cur.fetchone()[0]
-            if occupied and binary is None:
+            occupied = key not in self._created and \
+                dbconn.query(meta, f"SELECT EXISTS (SELECT 1 FROM {target.qualified})")[0][0]
+            if not occupied:
+                snapshots[key] = Digest()
+                continue
+            if binary is None:
                 binary = dbconn.connect(self.cfg.tidb, binary=True)
-            snapshots[key] = Digest() if not occupied else self._in_zone(
-                key, _query(binary), lambda: target_checksum(_query(binary), hasher))
+            query = dbconn.querier(binary)
+            snapshots[key] = self._in_zone(key, query, lambda: target_checksum(query, hasher))
+            log.info("%s already holds %d rows: the checksum will compare it with those rows "
+                     "plus the imported ones", key, snapshots[key].rows)
         if binary is not None:
             binary.close()
-            if occupied:
-                log.info("%s already holds %d rows: the checksum will compare it with those rows "
-                         "plus the imported ones", key, snapshots[key].rows)
         if ledger is not None and snapshots:
-            with meta.cursor() as cur:
-                cur.execute(ledger.snapshot_sql(snapshots))
+            dbconn.query(meta, ledger.snapshot_sql(snapshots))
         book.before.update(snapshots)
 
     def _in_zone(self, key: str, query, fn):
@@ -462,7 +457,7 @@ class Importer:
         try:
             return fn()
         finally:
-            query("SET time_zone = %s", (saved.decode() if isinstance(saved, bytes) else saved,))
+            query("SET time_zone = %s", (dbconn.text(saved),))
 
     def _checksum(self, key: str, query) -> Outcome:
         book, ledger = self.checksums, getattr(self._session, "ledger", None)
@@ -542,9 +537,9 @@ class _Parallel:
                 conn = dbconn.connect(self.tidb, binary=True)
                 try:
                     if self.zone is not KEEP_ZONE:
-                        _query(conn)("SET time_zone = @@global.time_zone" if self.zone is None
+                        dbconn.query(conn, "SET time_zone = @@global.time_zone" if self.zone is None
                                      else "SET time_zone = %s", None if self.zone is None else (self.zone,))
-                    results[i] = _query(conn)(sqls[i])
+                    results[i] = dbconn.query(conn, sqls[i])
                 finally:
                     conn.close()
             except BaseException as e:  # noqa: BLE001 - raised below, in the caller's thread
@@ -567,11 +562,3 @@ def _rows_zone(storage, data_file) -> str | None:
         return None
     with storage.open(data_file.path) as f:
         return dump_time_zone(f.read(64 * 1024))
-
-
-def _query(conn):
-    def run(sql, args=None):
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
-    return run

@@ -13,6 +13,7 @@ import re
 
 import pymysql
 
+from tidb_lightning.backend.db import text
 from tidb_lightning.parse.schema import quote_ident
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,7 @@ def secondary_indexes(create_table: str, keep_unique: bool) -> list[tuple[str, s
 
 
 def show_create(query, qualified: str) -> str:
-    text = query(f"SHOW CREATE TABLE {qualified}")[0][1]
-    return text.decode("utf-8", "surrogateescape") if isinstance(text, (bytes, bytearray)) else text
+    return text(query(f"SHOW CREATE TABLE {qualified}")[0][1])
 
 
 def drop(query, qualified: str, indexes: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tidb_lightning.backend.db import text
 from tidb_lightning.parse.schema import quote_ident
 
 
@@ -45,10 +46,6 @@ class TargetTable:
         return known, unknown
 
 
-def _text(v) -> str:
-    return v.decode("utf-8", "surrogateescape") if isinstance(v, (bytes, bytearray)) else (v or "")
-
-
 def fetch_tables(conn, schema: str) -> dict[str, TargetTable]:
     """Every base table of `schema`, keyed by name, with columns in table order."""
     with conn.cursor() as cur:
@@ -61,10 +58,10 @@ def fetch_tables(conn, schema: str) -> dict[str, TargetTable]:
             "WHERE c.TABLE_SCHEMA = %s ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION", (schema,))
         cols: dict[str, list[Column]] = {}
         for table, column, extra, dtype, ctype, nullable, scale, fsp, length in cur.fetchall():
-            extra = _text(extra).upper()
+            extra = text(extra).upper()
             generated = "GENERATED" in extra or "VIRTUAL" in extra or "PERSISTENT" in extra
-            cols.setdefault(_text(table), []).append(Column(
-                _text(column), generated, _text(dtype).lower(), _text(ctype), _text(nullable) == "YES",
+            cols.setdefault(text(table), []).append(Column(
+                text(column), generated, text(dtype).lower(), text(ctype), text(nullable) == "YES",
                 int(scale or fsp or 0), int(length or 0)))
     return {t: TargetTable(schema, t, tuple(c)) for t, c in cols.items()}
 
