@@ -5,5 +5,6 @@ installs, and the pure-Python twins of the core's functions are used (slower, sa
 """
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("tidb_lightning._core", ["src/tidb_lightning/_core.c"],
+setup(ext_modules=[Extension("tidb_lightning._core", ["src/tidb_lightning/_core.c", "src/tidb_lightning/_csv.c"],
+                             depends=["src/tidb_lightning/_core.h"],
                              libraries=["z"], optional=True, extra_compile_args=["-O2"])])

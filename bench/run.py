@@ -77,11 +77,12 @@ def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Pat
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", backend,
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
                 "--sorted-kv-dir", str(work / "sorted-kv"), "--log-file", str(work / f"{name}.log"), *flags]
-    if name == "lightning-csv":
-        return [sys.executable, "-m", "tidb_lightning", "-d", str(csv_dir), "--backend", "tidb",
+    if name in ("lightning-csv", "lightning-local-csv", "lightning-local-csv-nochecksum"):
+        backend = "local" if "local" in name else "tidb"
+        return [sys.executable, "-m", "tidb_lightning", "-d", str(csv_dir), "--backend", backend,
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
-                "--log-file", str(work / "lightning-csv.log"),
-                "--config", str(work / "csv.toml")]
+                "--sorted-kv-dir", str(work / "sorted-kv"), "--log-file", str(work / f"{name}.log"),
+                "--config", str(work / "csv.toml"), *(["--checksum=off"] if "nochecksum" in name else [])]
     if name.startswith("myloader"):
         threads = name.split("-t")[1] if "-t" in name else "4"
         return ["myloader", "-h", "127.0.0.1", "-P", port, "-u", "root", "-d", str(sql_dir),
@@ -132,6 +133,7 @@ def main() -> int:
     ap.add_argument("--size-mb", type=float, default=1000)
     ap.add_argument("--tools", default="lightning,lightning-local,lightning-resume,lightning-nocp,"
                                        "lightning-nochecksum,lightning-local-nochecksum,lightning-csv,"
+                                       "lightning-local-csv,lightning-local-csv-nochecksum,"
                                        "myloader-t4,myloader-t2,mysql,loaddata")
     ap.add_argument("--data", default=None, help="where to keep generated data (default: a temp dir)")
     args = ap.parse_args()

@@ -15,6 +15,7 @@
  *   crc_canon(buf, spec, swapped) -> [crc, ...] | None
  *       The same for runs with converted columns (R, G, X), or None if a row is not as the
  *       spec says.  The twin: the hasher's per-column converters (checksum.forms).
+ *   csv_scan(...): the CSV scanner for LOAD DATA, in _csv.c.
  *   crc_list(buf, swapped) -> [crc, ...]
  *       CRC32 of each row of such a run once string escapes are undone (and, for a dump that
  *       quotes with ", the quotes exchanged).  The twin: checksum.hasher.unescape_all + zlib.crc32.
@@ -34,10 +35,8 @@
 #include <string.h>
 #include <zlib.h>
 
-typedef struct {
-    const unsigned char *p, *end;  /* text being matched, hard end (limit) */
-    unsigned char q;               /* quote character of this style */
-} Cur;
+#include "_core.h"
+
 
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
@@ -204,7 +203,7 @@ static int is_hex(unsigned char ch) {
     return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
 }
 
-static int value(Cur *c, const unsigned char **sp, const unsigned char *send, int strict,
+int lc_value(Cur *c, const unsigned char **sp, const unsigned char *send, int strict,
                  unsigned char *kind) {
     int nullable = 0;
     if (*sp < send && **sp == 'n') {
@@ -275,9 +274,7 @@ static int value(Cur *c, const unsigned char **sp, const unsigned char *send, in
     return 0;
 }
 
-typedef struct { unsigned char *b; size_t n, cap; int failed; } Out;
-
-static void put(Out *o, const void *src, size_t n) {
+void lc_put(Out *o, const void *src, size_t n) {
     if (o->failed)
         return;
     if (o->n + n > o->cap) {
@@ -301,7 +298,7 @@ static void put_unescaped(Out *o, const unsigned char *p, const unsigned char *s
         const unsigned char *q = p;
         while (q < stop && *q != '\\' && !(swapped && (*q == '"' || *q == '\'')))
             q++;
-        put(o, p, (size_t)(q - p));
+        lc_put(o, p, (size_t)(q - p));
         if (q >= stop)
             return;
         unsigned char ch = *q++;
@@ -311,7 +308,7 @@ static void put_unescaped(Out *o, const unsigned char *p, const unsigned char *s
         } else if (ch == '"' || ch == '\'') {
             ch = ch == '"' ? '\'' : '"';
         }
-        put(o, &ch, 1);
+        lc_put(o, &ch, 1);
         p = q;
     }
 }
@@ -350,9 +347,9 @@ static int as_written(const unsigned char *p, const unsigned char *stop, int mos
     return 1;
 }
 
-static int put_float(Out *o, const unsigned char *p, const unsigned char *stop, int single) {
+int lc_put_float(Out *o, const unsigned char *p, const unsigned char *stop, int single) {
     if (as_written(p, stop, single ? 6 : 15)) {
-        put(o, p, (size_t)(stop - p));
+        lc_put(o, p, (size_t)(stop - p));
         return 1;
     }
     char lit[80];
@@ -376,7 +373,7 @@ static int put_float(Out *o, const unsigned char *p, const unsigned char *stop, 
         d = f;
     }
     if (d == 0) {
-        put(o, "0", 1);
+        lc_put(o, "0", 1);
         return 1;
     }
     char *text = single ? PyOS_double_to_string(d, 'g', 6, 0, NULL) : PyOS_double_to_string(d, 'r', 0, 0, NULL);
@@ -435,7 +432,7 @@ static int put_float(Out *o, const unsigned char *p, const unsigned char *stop, 
         }
         k += snprintf(buf + k, sizeof buf - (size_t)k, "e%d", e);
     }
-    put(o, buf, (size_t)k);
+    lc_put(o, buf, (size_t)k);
     return 1;
 }
 
@@ -450,7 +447,7 @@ static int row(Cur *c, const unsigned char *spec, Py_ssize_t nspec, int strict, 
         return 0;
     c->p++;
     if (o)
-        put(o, "(", 1);
+        lc_put(o, "(", 1);
     int first = 1;
     while (sp < send) {
         if (!first) {
@@ -458,23 +455,23 @@ static int row(Cur *c, const unsigned char *spec, Py_ssize_t nspec, int strict, 
                 return 0;
             c->p++;
             if (o)
-                put(o, ",", 1);
+                lc_put(o, ",", 1);
         }
         first = 0;
         const unsigned char *v = c->p;
         unsigned char kind = 0;
-        if (!value(c, &sp, send, strict, &kind))
+        if (!lc_value(c, &sp, send, strict, &kind))
             return 0;
         if (!o)
             continue;
         if (kind == 'R' || kind == 'G') {
-            if (!put_float(o, v, c->p, kind == 'G'))
+            if (!lc_put_float(o, v, c->p, kind == 'G'))
                 return 0;
         } else if (kind == 'X' && *v == '0') {  /* 0x... -> the bytes, quoted */
             const unsigned char *h = v + 2;
             size_t nbytes = (size_t)(c->p - h + 1) / 2;
-            put(o, "'", 1);
-            put(o, h, nbytes);  /* room for the bytes, overwritten below */
+            lc_put(o, "'", 1);
+            lc_put(o, h, nbytes);  /* room for the bytes, overwritten below */
             if (o->failed)
                 return 0;
             unsigned char *w = o->b + o->n - nbytes;
@@ -482,7 +479,7 @@ static int row(Cur *c, const unsigned char *spec, Py_ssize_t nspec, int strict, 
                 *w++ = (unsigned char)hexval(*h++);
             for (; h < c->p; h += 2)
                 *w++ = (unsigned char)(hexval(h[0]) << 4 | hexval(h[1]));
-            put(o, "'", 1);
+            lc_put(o, "'", 1);
         } else {
             put_unescaped(o, v, c->p, strict);
         }
@@ -491,7 +488,7 @@ static int row(Cur *c, const unsigned char *spec, Py_ssize_t nspec, int strict, 
         return 0;
     c->p++;
     if (o)
-        put(o, ")", 1);
+        lc_put(o, ")", 1);
     return 1;
 }
 
@@ -697,6 +694,7 @@ static PyMethodDef methods[] = {
     {"run_end", run_end, METH_VARARGS, "End of the longest run of canonical rows joined by ',\\n'."},
     {"rows_end", rows_end, METH_VARARGS, "End of the longest run of row tuples (the dump scanner)."},
     {"crc_list", crc_list, METH_VARARGS, "The rows' CRC32s, escapes undone."},
+    {"csv_scan", lc_csv_scan, METH_VARARGS, "A batch of CSV rows for LOAD DATA, and their CRC32s (_csv.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -106,3 +106,13 @@ def test_a_small_table_keeps_its_indexes_while_loading(lightning, fresh, tmp_pat
     assert run.code == 0, run.output
     assert "secondary index(es) off" not in run.log and "built 2 index(es)" not in run.log
     assert "UNIQUE KEY `uk_code` (`code`)" in create_of(fresh)
+
+
+def test_a_duplicate_primary_key_in_one_statement_is_named(lightning, fresh, tmp_path, engines):
+    """MariaDB's bulk insert into an empty table finds it only at the statement's end and says
+    just "Got error 1 during COMMIT"; the batch is tried again with unique checks on."""
+    rows = list(ROWS)
+    rows[40] = "(7,'dup',1,'the id of row 7 again')"
+    run = lightning(write_dump(tmp_path / "d", rows), backend="local", config=engines)
+    assert run.code == 1
+    assert "Duplicate entry '7' for key 'PRIMARY'" in run.output and "lb.t.000000000.sql" in run.output

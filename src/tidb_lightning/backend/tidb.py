@@ -36,6 +36,8 @@ class WriteResult:
 class TiDBBackend:
     """Factory of writers; holds what every writer shares (verb, packet limit)."""
 
+    local_infile = False  # the writers' connections may run LOAD DATA LOCAL INFILE
+
     def __init__(self, tidb, on_duplicate: str) -> None:
         self.tidb = tidb
         self.verb = VERBS[on_duplicate]
@@ -69,7 +71,8 @@ class TiDBWriter:
 
     def _connection(self):
         if self.conn is None:
-            self.conn = db.connect(self.backend.tidb, binary=True, extra=getattr(self.backend, "session", None))
+            self.conn = db.connect(self.backend.tidb, binary=True, extra=getattr(self.backend, "session", None),
+                                   local_infile=self.backend.local_infile)
             self._apply_time_zone()
         return self.conn
 
@@ -108,16 +111,32 @@ class TiDBWriter:
             raise DataError(f"{where}: one row of values is {len(sql)} bytes, larger than "
                             f"max-allowed-packet ({self.backend.max_packet}); raise "
                             f"`tidb.max-allowed-packet` and the server's max_allowed_packet")
+
+        def run(conn) -> WriteResult:
+            conn.query(sql)
+            return self._result(conn)
+        return self._transact(run, qualified, where, ledger_sql)
+
+    def _transact(self, run: Callable, qualified: str, where: str,
+                  ledger_sql: Callable[[WriteResult], bytes] | None, always: bool = False) -> WriteResult | None:
+        """`run(conn)` (and the ledger record) in one transaction, with write()'s error
+        handling; `run` returning None rolls back and returns None.  `always`: a transaction
+        even without a ledger record."""
+        checked = False  # the retry of a bulk load's error 1180, with unique checks on
         for attempt in range(MAX_RETRIES + 1):
             conn = self._connection()
             try:
-                if ledger_sql is None:
-                    conn.query(sql)
-                    return self._result(conn)
+                if checked:
+                    conn.query("SET unique_checks = 1")
+                if ledger_sql is None and not always:
+                    return run(conn)
                 conn.begin()
-                conn.query(sql)
-                result = self._result(conn)
-                conn.query(ledger_sql(result))
+                result = run(conn)
+                if result is None:
+                    self._rollback()
+                    return None
+                if ledger_sql is not None:
+                    conn.query(ledger_sql(result))
                 failpoints.hit("backend.before-commit")
                 conn.commit()
                 failpoints.hit("backend.after-commit")
@@ -127,13 +146,19 @@ class TiDBWriter:
                 lost = code in db.CONNECTION_LOST_CODES or isinstance(e, pymysql.err.InterfaceError)
                 if lost:
                     self.close()
-                elif ledger_sql is not None:
+                elif ledger_sql is not None or always:
                     self._rollback()
                 if code == 1062:
                     err = DataError(f"{where}: duplicate key for {qualified} (on-duplicate = "
                                     f"\"error\"): Error 1062: {e.args[1]}")
                     err.code = code
                     raise err from None
+                if code == 1180 and not checked and not lost:
+                    # MariaDB's bulk insert into an empty table (unique_checks=0) meets a
+                    # duplicate key only at the end of the statement, and says just "Got error
+                    # 1 during COMMIT": once more with unique checks on, to name key and value
+                    checked = True
+                    continue
                 if code in (1213, 1205) and attempt < MAX_RETRIES:
                     delay = 0.5 * 2 ** attempt
                     log.warning("%s: transient error, retrying in %.1fs: %s", where, delay, e)
@@ -145,7 +170,17 @@ class TiDBWriter:
                     data.code = code
                     raise data from None
                 raise err from None
+            finally:
+                if checked and self.conn is not None:
+                    self._restore_unique_checks()
         raise TargetError(f"{where}: giving up after {MAX_RETRIES} retries")  # pragma: no cover
+
+    def _restore_unique_checks(self) -> None:
+        value = (getattr(self.backend, "session", None) or {}).get("unique_checks", 1)
+        try:
+            self.conn.query(f"SET unique_checks = {int(value)}")
+        except pymysql.err.MySQLError:
+            self.close()  # the next connection starts with the backend's session
 
     def write_rows(self, qualified: str, columns, rows: list[bytes], ledger_sql, refused) -> tuple[
             WriteResult, int]:

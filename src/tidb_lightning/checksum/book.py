@@ -62,6 +62,15 @@ class ChecksumBook:
                 self.unverified.setdefault(key, why)
             return None, why
 
+    def field_spec(self, key: str, columns, positions: list[int]) -> tuple[bytes, list[int]] | None:
+        """For the compiled CSV scanner (see TableHasher.field_spec); None: hash in Python."""
+        if key in self.unverified:
+            return None
+        try:
+            return self.hashers[key].field_spec(columns, positions)
+        except Unverifiable:
+            return None  # the Python path says why
+
     def committed(self, key: str, digest: Digest | None) -> None:
         if digest is not None:
             with self._lock:

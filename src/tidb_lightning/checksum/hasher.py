@@ -166,6 +166,16 @@ class TableHasher:
         texts = [form.fields(col) for form, col in zip(self.forms, self._field_columns(columns, rows))]
         return list(map(zlib.crc32, map(b"(%b)".__mod__, map(b",".join, zip(*texts)))))
 
+    def field_spec(self, columns, positions: list[int]) -> tuple[bytes, list[int]] | None:
+        """For the compiled CSV scanner: the columns' spec and, per column in the table's
+        order, the index of its field in the file's rows (`positions[i]`: the field of
+        `columns[i]`); None when a column has no spec (the caller hashes in Python)."""
+        codes = [f.code for f in self.forms]
+        if self.unsupported or not all(codes):
+            return None
+        order = self._plan(columns).order
+        return b"".join(codes), [positions[i] for i in (range(len(codes)) if order is None else order)]
+
     def column_crcs(self, columns, values) -> list[list[int]]:
         """Per column, the CRC32s of each row's canonical value (SQL text or CSV rows): the
         slow path, for naming the columns that differ after a mismatch."""

@@ -548,6 +548,11 @@ class CSVParser:
                 yield [vals], [start], [start + len(raw)]
 
     # ------------------------------------------------------------------ public API
+    @property
+    def position(self) -> int:
+        """Offset in the file of the next unparsed byte (after read_header: the first row's)."""
+        return self._base + self._pos
+
     def read_header(self) -> list[str] | None:
         """Read the header row if this parser is configured to (idempotent)."""
         if self._header_done:

@@ -6,6 +6,7 @@ and the byte offset where the offending statement or row starts.
 """
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
@@ -23,6 +24,7 @@ from tidb_lightning.checksum.hasher import Digest
 from tidb_lightning.errors import (DataError, DataSyntaxError, LightningError, NotBuiltError,
                                    RetryableTargetError)
 from tidb_lightning.parse.csv import CSVParser
+from tidb_lightning.parse.csv_load import LoadBatch, LoadFormat, LoadScanner
 from tidb_lightning.parse.sql import NOT_RESUMING, SQLDumpParser, drop_fields, split_rows
 from tidb_lightning.restore.target import TargetTable
 from tidb_lightning.restore.type_errors import TypeErrors
@@ -51,6 +53,7 @@ class ChunkSettings:
     ledger: Ledger | None = None  # chunk progress on the target; None = checkpoints off
     type_errors: TypeErrors | None = None  # `max-error` budget; None = the first refused row fails
     checksums: ChecksumBook | None = None  # source checksums; None = `post-restore.checksum = "off"`
+    load_format: LoadFormat | None = None  # CSV goes by LOAD DATA in this dialect (local backend)
 
 
 @dataclass
@@ -168,6 +171,36 @@ class _Run:
         if book is not None:
             book.committed(c.table_key, digest)
         self.account(end, res.rows, res.duplicates, res.warnings)
+
+    def load(self, names, cols, drop, batch: LoadBatch, last: bool) -> str:
+        """Send one LOAD DATA batch with its progress record; returns why the server did not
+        take it cleanly ("" when it did; then nothing of it was committed)."""
+        if self.stop.is_set():
+            raise Cancelled()
+        c, book = self.chunk, self.settings.checksums
+        where = f"file {c.display} at offset {batch.start}"
+        crcs, why = batch.crcs, None
+        if book is not None and crcs is None:
+            crcs, why = book.crcs(c.table_key, cols, _kept_fields(self._rows_of(batch), drop), where)
+        digest = None if crcs is None else Digest.of(crcs)
+        res, refused = self.writer.load(c.target.qualified, names, self.settings.load_format.clause(batch.crlf),
+                                        batch.data, batch.rows, where,
+                                        self._ledger_sql(batch.end, None, digest, why, last))
+        if res is None:
+            return refused
+        self.done_sent = last
+        if book is not None:
+            book.committed(c.table_key, digest)
+        self.account(batch.end, res.rows, res.duplicates, res.warnings)
+        return ""
+
+    def _rows_of(self, batch: LoadBatch) -> list:
+        """The batch's rows through the CSV parser (for the checksum of values the compiled
+        scanner does not convert)."""
+        parser = CSVParser(io.BytesIO(batch.data), self.settings.csv_dialect, self.chunk.display,
+                           start=batch.start, block_size=len(batch.data) + 1, skip_header=False)
+        return [row for block in parser.blocks(max_rows=batch.rows + 1, max_bytes=len(batch.data) + 1)
+                for row in block.rows]
 
     def _ledger_sql(self, end: int, resume, digest: Digest | None, why: str | None, done: bool = False):
         ledger, c = self.settings.ledger, self.chunk
@@ -362,12 +395,31 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     else:
         cols, drop = _column_list(chunk.target, None, chunk.display, 0)
         expected = len(chunk.target.insertable)
-    if state is not None:  # resume: the header (if any) was read above from the file's start
-        stream.seek(state.pos)
-        parser = CSVParser(stream, settings.csv_dialect, chunk.display, start=state.pos,
-                           block_size=settings.read_block_size, max_row_size=settings.max_row_size,
-                           skip_header=False)
-    for block, last in _with_last(parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes)):
+    pos = state.pos if state is not None else parser.position if header is not None else chunk.offset
+    if settings.load_format is not None and getattr(run.writer, "load", None) is not None:
+        _load_or_parse(run, stream, pos, cols, drop, expected)
+        return
+    stream.seek(pos)
+    parser = _parser_at(run, stream, pos)
+    _deliver_blocks(run, _with_last(parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes)),
+                    cols, drop, expected)
+
+
+ODD_ROWS = 256  # rows the parser takes at a time where the LOAD DATA scanner stopped
+MAX_REFUSED = 2  # LOAD DATA batches the server may refuse (each sent twice) before a chunk gives up on it
+
+
+def _parser_at(run: _Run, stream, pos: int, end: int | None = None) -> CSVParser:
+    settings = run.settings
+    return CSVParser(stream, settings.csv_dialect, run.chunk.display, start=pos, end=end,
+                     block_size=settings.read_block_size, max_row_size=settings.max_row_size, skip_header=False)
+
+
+def _deliver_blocks(run: _Run, blocks, cols, drop, expected: int, last_ok: bool = True) -> None:
+    """CSV rows through the parser, as INSERT statements.  `blocks`: (block, is_last) pairs;
+    `last_ok`: the last of them ends the chunk."""
+    chunk, settings = run.chunk, run.settings
+    for block, last in blocks:
         for i, row in enumerate(block.rows):
             if len(row) != expected:
                 raise DataSyntaxError(
@@ -375,10 +427,84 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
                     f"column count mismatch for {chunk.target.qualified}: expected {expected} "
                     f"values, got {len(row)}")
         if block.rows:
-            rows = block.rows if not drop else \
-                [[v for i, v in enumerate(r) if i not in drop] for r in block.rows]
+            rows = _kept_fields(block.rows, drop)
             run.deliver(cols, rows_to_values(rows, settings.backslash_escapes),
                         block.offsets[0], block.end_offset, None,
                         lambda rows=rows, offsets=block.offsets: [
                             (rows_to_values([r], settings.backslash_escapes), at)
-                            for r, at in zip(rows, offsets)], rows, last=last)
+                            for r, at in zip(rows, offsets)], rows, last=last and last_ok)
+
+
+def _kept_fields(rows: list, drop) -> list:
+    return rows if not drop else [[v for i, v in enumerate(r) if i not in drop] for r in rows]
+
+
+def _load_or_parse(run: _Run, stream, pos: int, cols, drop, expected: int) -> None:
+    """The chunk's rows from `pos` by LOAD DATA; where the scanner stops, the next few rows
+    through the parser, then LOAD DATA again.  A batch the server did not take cleanly is
+    re-sent through the parser (and after MAX_REFUSED of them, the rest of the chunk)."""
+    chunk, settings = run.chunk, run.settings
+    refused, odd = 0, []  # odd: (offset, why) where the scanner stopped
+    try:
+        while True:
+            left = _load_csv(run, stream, pos, cols, drop, expected)
+            if left is None:
+                return
+            pos, upto, why = left
+            if upto is not None:
+                refused += 1
+                if refused >= MAX_REFUSED:
+                    log.info("%s: the server refused %d LOAD DATA batches: the rest goes as INSERT "
+                             "statements", chunk.display, refused)
+                    upto = chunk.end_offset
+            stream.seek(pos)
+            parser = _parser_at(run, stream, pos, upto)
+            if upto is not None:
+                _deliver_blocks(run, _with_last(parser.blocks(max_rows=settings.batch_rows,
+                                                              max_bytes=settings.batch_bytes)),
+                                cols, drop, expected, last_ok=upto >= chunk.end_offset)
+                if upto >= chunk.end_offset:
+                    return
+                pos = upto
+                continue
+            odd.append((pos, why))
+            first = next(_with_last(parser.blocks(max_rows=ODD_ROWS, max_bytes=settings.batch_bytes)), None)
+            if first is None:
+                return  # only blank lines were left
+            _deliver_blocks(run, [first], cols, drop, expected)
+            if first[1]:
+                return
+            pos = first[0].end_offset
+    finally:
+        if odd:
+            log.info("%s: %d time(s) the LOAD DATA scanner stopped (first at offset %d: %s); up to %d "
+                     "rows from there went through the CSV parser as INSERT statements",
+                     chunk.display, len(odd), odd[0][0], odd[0][1], ODD_ROWS)
+
+
+def _load_csv(run: _Run, stream, pos: int, cols, drop, expected: int) -> tuple[int, int | None, str] | None:
+    """LOAD DATA batches of the chunk's rows from `pos`.  None when they all went; else
+    (offset, None, why): the scanner stopped at a row there; or (start, end, why): the server
+    did not take the batch [start, end) cleanly (rolled back)."""
+    chunk, settings, book = run.chunk, run.settings, run.settings.checksums
+    names = list(cols) if cols is not None else None
+    positions = list(range(expected))
+    if drop:
+        kept = iter(cols)
+        names = ["@skip" if i in drop else next(kept) for i in range(expected)]
+        positions = [i for i in range(expected) if i not in drop]
+    field_spec = None if book is None else book.field_spec(chunk.table_key, cols, positions)
+    stream.seek(pos)
+    scanner = LoadScanner(stream, settings.load_format, expected, pos, chunk.end_offset,
+                          block_size=settings.read_block_size, batch_bytes=settings.batch_bytes,
+                          batch_rows=settings.batch_rows, max_row_size=settings.max_row_size,
+                          spec=field_spec and field_spec[0], order=field_spec and field_spec[1])
+    for batch, last in _with_last(scanner.batches()):
+        why = run.load(names, cols, drop, batch, last and scanner.stopped_at is None)
+        if why:
+            log.info("%s: rows at offsets %d-%d go again as INSERT statements: %s",
+                     chunk.display, batch.start, batch.end, why)
+            return batch.start, batch.end, why
+    if scanner.stopped_at is None:
+        return None
+    return scanner.stopped_at, None, scanner.why

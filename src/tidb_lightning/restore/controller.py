@@ -25,6 +25,7 @@ from tidb_lightning.postprocess import PostProcessError, post_process
 from tidb_lightning.postprocess.checksum import Outcome, target_checksum, verify
 from tidb_lightning.errors import ConfigError, LightningError, SourceError, TargetError
 from tidb_lightning.parse.csv import CSVDialect
+from tidb_lightning.parse.csv_load import LoadFormat
 from tidb_lightning.parse.schema import quote_ident
 from tidb_lightning.restore.checkpoint import DONE, open_session
 from tidb_lightning.restore import indexes, precheck
@@ -304,6 +305,7 @@ class Importer:
             batch_rows=cfg.tikv_importer.logical_import_batch_rows,
             backslash_escapes=backslash, checksums=self.checksums,
             csv_dialect=csv_dialect(cfg.mydumper.csv),
+            load_format=LoadFormat.of(csv_dialect(cfg.mydumper.csv)) if self._local else None,
             csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
             type_errors=self._type_errors(session, meta),
             max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB")
