@@ -30,7 +30,7 @@ pymysql.connections._send_local_file = _send_offered
 
 
 @contextmanager
-def offering(conn, data: bytes):
+def offering(conn, data: bytes | memoryview):
     """While the block runs, a LOAD DATA LOCAL INFILE on `conn` reads `data`."""
     conn._lightning_offer = data
     try:

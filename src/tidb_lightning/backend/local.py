@@ -51,7 +51,7 @@ class LocalBackend(TiDBBackend):
 class LocalWriter(TiDBWriter):
     backend: LocalBackend
 
-    def load(self, qualified: str, columns: list[str] | None, clause: bytes, data: bytes, rows: int,
+    def load(self, qualified: str, columns: list[str] | None, clause: bytes, data: bytes | memoryview, rows: int,
              where: str, ledger_sql=None) -> tuple[WriteResult | None, str]:
         """LOAD DATA LOCAL of one batch of `rows` CSV rows (`columns`: names, or `@var` for a
         field to leave out).  The server reads LOCAL data as with IGNORE (a duplicate key or

@@ -57,7 +57,7 @@ class LoadFormat:
 
 @dataclass
 class LoadBatch:
-    data: bytes
+    data: memoryview     # of the scanner's buffer: no copy
     start: int            # file offset of the first row
     end: int              # file offset just after the last row
     rows: int
@@ -74,7 +74,7 @@ class LoadScanner:
                  spec: bytes | None = None, order: list[int] | None = None) -> None:
         self.stream, self.fmt, self.ncols = stream, fmt, ncols
         self.start, self.end = start, end
-        self.block_size = max(block_size, batch_bytes)
+        self.block_size = max(block_size, 4 * batch_bytes)  # few concatenations of a batch's tail
         self.batch_bytes, self.batch_rows, self.max_row = batch_bytes, batch_rows, max_row_size
         self.spec = spec
         self.order = None if order is None else array("i", order).tobytes()
@@ -102,11 +102,11 @@ class LoadScanner:
                     left = 0
                     break
                 left -= len(data)
-                base, buf, p = base + p, buf[p:] + bytes(data), 0
+                base, buf, p = base + p, buf[p:] + data, 0
             final = left <= 0
             end, rows, crlf, why, crcs = _core.csv_scan(buf, p, final, self.batch_bytes, self.batch_rows, *args)
             if rows:
-                yield LoadBatch(buf[p:end], base + p, base + end, rows, bool(crlf), crcs)
+                yield LoadBatch(memoryview(buf)[p:end], base + p, base + end, rows, bool(crlf), crcs)
                 p = end
             if why == WHY_UNSAFE:
                 return self._stop(base + p, "a row LOAD DATA could read differently from upstream's CSV rules (the word NULL, a lone \\r, a stray quote, a wrong field count, ...)")
