@@ -6,6 +6,7 @@ every tool loaded every row.
 
     .venv/bin/python bench/small_tables.py                  # 10,000 tables
     .venv/bin/python bench/small_tables.py --tables 2000 --tools lightning,myloader-t4
+    (ours also as lightning[-local]-nochecksum, -noanalyze, -nopost: without those steps)
 """
 from __future__ import annotations
 
@@ -46,10 +47,12 @@ def command(tool: str, server: MariaDB, data: Path, work: Path) -> list[str]:
     if tool.startswith("myloader"):
         return ["myloader", "-h", "127.0.0.1", "-P", str(server.port), "-u", "root", "-d", str(data),
                 "-t", tool.split("-t")[1], "-o"]
-    backend = "local" if tool == "lightning-local" else "tidb"
+    backend = "local" if tool.startswith("lightning-local") else "tidb"
+    flags = {"nochecksum": ["--checksum=off"], "noanalyze": ["--analyze=off"],
+             "nopost": ["--checksum=off", "--analyze=off"]}.get(tool.rsplit("-", 1)[-1], [])
     return [sys.executable, "-m", "tidb_lightning", "-d", str(data), "--backend", backend,
             "--tidb-host", "127.0.0.1", "--tidb-port", str(server.port), "--tidb-user", "root",
-            "--sorted-kv-dir", str(work / "sorted-kv"), "--log-file", str(work / f"{tool}.log")]
+            "--sorted-kv-dir", str(work / "sorted-kv"), "--log-file", str(work / f"{tool}.log"), *flags]
 
 
 def loaded_rows(server: MariaDB, tables: int) -> int:

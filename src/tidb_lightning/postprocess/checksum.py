@@ -53,14 +53,15 @@ def _range_sqls(query, hasher, width: int) -> list[str] | None:
                      "AND TABLE_NAME = %s", (table.schema, table.name))
     if not estimate or int(estimate[0][0] or 0) < MIN_SPLIT_ROWS:
         return None
-    key = query("SELECT k.COLUMN_NAME, c.DATA_TYPE FROM information_schema.KEY_COLUMN_USAGE k "
-                "JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA AND "
-                "c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME "
-                "WHERE k.TABLE_SCHEMA = %s AND k.TABLE_NAME = %s AND k.CONSTRAINT_NAME = 'PRIMARY'",
-                (table.schema, table.name))
-    if len(key) != 1 or text(key[0][1]).lower() not in INTS:
+    # no join of information_schema tables: MariaDB runs it as a nested loop over every table
+    key = query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s "
+                "AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY'", (table.schema, table.name))
+    if len(key) != 1:
         return None
-    col = quote_ident(text(key[0][0]))
+    name = text(key[0][0])
+    if next((c.data_type for c in table.columns if c.name.lower() == name.lower()), "") not in INTS:
+        return None
+    col = quote_ident(name)
     lo, hi = query(f"SELECT MIN({col}), MAX({col}) FROM {table.qualified}")[0]
     if lo is None or hi - lo < width:
         return None

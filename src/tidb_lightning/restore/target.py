@@ -47,17 +47,23 @@ class TargetTable:
 
 
 def fetch_tables(conn, schema: str) -> dict[str, TargetTable]:
-    """Every base table of `schema`, keyed by name, with columns in table order."""
+    """Every base table of `schema`, keyed by name, with columns in table order.
+
+    Two queries, not one join: MariaDB answers a join of two information_schema tables with
+    a nested loop, 4 ms per table (40 s for 10,000 tables), while each alone takes 0.04 ms."""
     with conn.cursor() as cur:
+        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                    "AND TABLE_TYPE <> 'BASE TABLE'", (schema,))
+        others = {text(name) for name, in cur.fetchall()}
         cur.execute(
-            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.EXTRA, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE, "
-            "c.NUMERIC_SCALE, c.DATETIME_PRECISION, c.CHARACTER_MAXIMUM_LENGTH "
-            "FROM information_schema.COLUMNS c "
-            "JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA "
-            "AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' "
-            "WHERE c.TABLE_SCHEMA = %s ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION", (schema,))
+            "SELECT TABLE_NAME, COLUMN_NAME, EXTRA, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, "
+            "NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_MAXIMUM_LENGTH "
+            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+            "ORDER BY TABLE_NAME, ORDINAL_POSITION", (schema,))
         cols: dict[str, list[Column]] = {}
         for table, column, extra, dtype, ctype, nullable, scale, fsp, length in cur.fetchall():
+            if text(table) in others:
+                continue
             extra = text(extra).upper()
             generated = "GENERATED" in extra or "VIRTUAL" in extra or "PERSISTENT" in extra
             cols.setdefault(text(table), []).append(Column(
