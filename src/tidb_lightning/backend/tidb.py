@@ -175,10 +175,15 @@ class TiDBWriter:
                     self._restore_unique_checks()
         raise TargetError(f"{where}: giving up after {MAX_RETRIES} retries")  # pragma: no cover
 
+    def set_bulk(self, on: bool) -> None:
+        """The local backend loads big tables in bulk (see LocalWriter); here: nothing to do."""
+
+    def _unique_checks(self) -> int:
+        return int((getattr(self.backend, "session", None) or {}).get("unique_checks", 1))
+
     def _restore_unique_checks(self) -> None:
-        value = (getattr(self.backend, "session", None) or {}).get("unique_checks", 1)
         try:
-            self.conn.query(f"SET unique_checks = {int(value)}")
+            self.conn.query(f"SET unique_checks = {self._unique_checks()}")
         except pymysql.err.MySQLError:
             self.close()  # the next connection starts with the backend's session
 

@@ -67,6 +67,7 @@ class Chunk:
     size: int
     offset: int = 0  # the chunk is the byte range [offset, end_offset) of the file
     end: int | None = None
+    bulk: bool = False  # local backend: a table big enough for a bulk load (see LocalWriter.set_bulk)
 
     @property
     def end_offset(self) -> int:
@@ -268,6 +269,7 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
     if chunk.type not in ("sql", "csv"):
         raise NotBuiltError(f"{chunk.display}: {chunk.type} data files are not supported yet")
     run = _Run(chunk, settings, writer, progress, stop)
+    writer.set_bulk(chunk.bulk)
     attempt = 0
     while True:
         try:

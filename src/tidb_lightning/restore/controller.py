@@ -291,10 +291,12 @@ class Importer:
             self._checksum_before(wanted, planned, session, meta)
         if self._local:
             self._take_indexes_off(wanted, planned, session, meta)
-        for key, (target, _) in wanted.items():
+        least = cfg.tikv_importer.index_engine_min_size
+        for key, (target, source) in wanted.items():
             plan, progress = planned[key]
+            bulk = self._local and sum(c.file_size for c in source) >= least
             chunks = deque((Chunk(key, target, c.path, storage.describe(c.path), c.type,
-                                  c.compression, c.file_size, c.offset, c.end_offset),
+                                  c.compression, c.file_size, c.offset, c.end_offset, bulk=bulk),
                             progress.get((c.path, c.offset))) for c in plan)
             tables.append(_Table(key, chunks))
             self._chunks[key] = [c for c, _ in chunks]
