@@ -70,9 +70,12 @@ def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Pat
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", "tidb",
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
                 "--log-file", str(work / f"{name}.log")]
-    if name in ("lightning-nocp", "lightning-nochecksum", "lightning-local", "lightning-local-nochecksum"):
+    if name in ("lightning-nocp", "lightning-nochecksum", "lightning-local", "lightning-local-nochecksum",
+                "lightning-1mib"):
+        (work / "1mib.toml").write_text('[tikv-importer]\nlogical-import-batch-size = "1MiB"\n')
         flags = {"lightning-nocp": ["--enable-checkpoint=0"], "lightning-nochecksum": ["--checksum=off"],
-                 "lightning-local": [], "lightning-local-nochecksum": ["--checksum=off"]}[name]
+                 "lightning-local": [], "lightning-local-nochecksum": ["--checksum=off"],
+                 "lightning-1mib": ["--config", str(work / "1mib.toml")]}[name]
         backend = "local" if "local" in name else "tidb"
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", backend,
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",

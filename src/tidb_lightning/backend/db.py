@@ -251,8 +251,15 @@ def query(conn, sql, args=None) -> list[tuple]:
 
 
 def querier(conn):
-    """`query` bound to `conn`: what the post-restore steps take."""
-    return lambda sql, args=None: query(conn, sql, args)
+    """`query` bound to `conn`, errors classified (TargetError with the server's code; a lost
+    connection retryable): what the post-restore steps take."""
+    def run(sql, args=None) -> list[tuple]:
+        try:
+            return query(conn, sql, args)
+        except pymysql.err.MySQLError as e:
+            head = (sql.decode("utf-8", "replace") if isinstance(sql, bytes) else sql)[:60]
+            raise classify(e, f"statement on the target failed ({head}...)") from None
+    return run
 
 
 def text(v) -> str:

@@ -33,6 +33,7 @@ from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, dump_t
 from tidb_lightning.restore.diagnose import differing_columns
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
+from tidb_lightning.restore.post_pool import PostPool
 from tidb_lightning.restore.target import TargetTable, fetch_tables, target_key
 from tidb_lightning.restore.type_errors import TypeErrors
 from tidb_lightning.source.filter import TableFilter
@@ -316,7 +317,11 @@ class Importer:
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
         reporter = ProgressLogger(self.progress, cfg.cron.log_progress)
         reporter.start()
-        threads = [threading.Thread(target=self._worker, args=(sched, storage, settings, backend, session),
+        post = PostPool(cfg.lightning.table_concurrency,
+                        lambda: dbconn.connect(cfg.tidb, binary=True, extra=getattr(backend, "session", None)),
+                        lambda target, conn: self._post(target, dbconn.querier(conn), session, Status.IMPORTED),
+                        lambda target, e: self._fail(target_key(target), e, sched, session), self._stop)
+        threads = [threading.Thread(target=self._worker, args=(sched, storage, settings, backend, session, post),
                                     name=f"region-{i}") for i in range(workers)]
         try:
             with llog.task(log, "restore all tables data", tables=len(tables), workers=workers):
@@ -327,6 +332,7 @@ class Importer:
                         th.join(0.2)
                         if self._stop.is_set():
                             sched.stop()
+                post.finish()
                 if self._errors:
                     raise self._errors[0]
         finally:
@@ -486,7 +492,8 @@ class Importer:
             self.progress.tables[key].checksum = outcome.state
         return outcome
 
-    def _worker(self, sched: _Scheduler, storage, settings: ChunkSettings, backend, session) -> None:
+    def _worker(self, sched: _Scheduler, storage, settings: ChunkSettings, backend, session,
+                post: PostPool) -> None:
         writer = backend.writer()
         try:
             while (job := sched.next()) is not None:
@@ -501,25 +508,29 @@ class Importer:
                                 warnings=st.warnings)
                         failpoints.hit("restore.before-table-status")  # rows in, status not yet
                         session.set_status(chunk.table_key, Status.IMPORTED)
-                        self._post(chunk.target, writer.execute, session, Status.IMPORTED)
+                        post.submit(chunk.target)
                 except Cancelled:
                     return
                 except BaseException as e:  # noqa: BLE001 - every failure must stop the import
-                    if not self._stop.is_set():
-                        self._errors.append(e)
-                        self._stop.set()
-                        if isinstance(e, PostProcessError):
-                            session.table_failed(chunk.table_key, e, e.step_status)
-                        elif isinstance(e, LightningError) and not e.retryable:
-                            # bad data or a refused row: the table needs a decision (ctl);
-                            # transient failures are not recorded, so a re-run just resumes
-                            session.table_failed(chunk.table_key, e)
-                    sched.stop()
+                    self._fail(chunk.table_key, e, sched, session)
                     return
                 finally:
                     sched.done(table)
         finally:
             writer.close()
+
+    def _fail(self, key: str, e: BaseException, sched: _Scheduler, session) -> None:
+        """A table failed (a chunk, or its post-restore steps): stop the import, record it."""
+        if not self._stop.is_set():
+            self._errors.append(e)
+            self._stop.set()
+            if isinstance(e, PostProcessError):
+                session.table_failed(key, e, e.step_status)
+            elif isinstance(e, LightningError) and not e.retryable and not isinstance(e, Cancelled):
+                # bad data or a refused row: the table needs a decision (ctl);
+                # transient failures are not recorded, so a re-run just resumes
+                session.table_failed(key, e)
+        sched.stop()
 
 
 KEEP_ZONE = object()  # `_Parallel`: the table has no TIMESTAMP, the zone does not matter

@@ -50,6 +50,9 @@ class _NoWrite:
     def set_time_zone(self, tz) -> None:
         pass
 
+    def set_bulk(self, on: bool) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
