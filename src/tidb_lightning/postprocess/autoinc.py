@@ -14,11 +14,10 @@ _COUNTER = re.compile(r"\bAUTO_INCREMENT=(\d+)")
 
 def fix_auto_increment(query, table) -> int | None:
     """Returns the counter set, or None when nothing needed changing."""
-    rows = query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
-                 "AND TABLE_NAME = %s AND EXTRA LIKE %s", (table.schema, table.name, "%auto_increment%"))
-    if not rows:
+    column = next((c.name for c in table.columns if c.auto_increment), None)  # read with the table
+    if column is None:
         return None
-    column = _text(rows[0][0]).replace("`", "``")
+    column = column.replace("`", "``")
     (maximum,), = query(f"SELECT MAX(`{column}`) FROM {table.qualified}")
     if maximum is None:
         return None

@@ -16,6 +16,7 @@ class Column:
     nullable: bool = True
     scale: int = 0           # DECIMAL scale / fractional-second precision
     length: int = 0          # CHARACTER_MAXIMUM_LENGTH (BINARY(n) pads to n)
+    auto_increment: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def fetch_tables(conn, schema: str) -> dict[str, TargetTable]:
             generated = "GENERATED" in extra or "VIRTUAL" in extra or "PERSISTENT" in extra
             cols.setdefault(text(table), []).append(Column(
                 text(column), generated, text(dtype).lower(), text(ctype), text(nullable) == "YES",
-                int(scale or fsp or 0), int(length or 0)))
+                int(scale or fsp or 0), int(length or 0), "AUTO_INCREMENT" in extra))
     return {t: TargetTable(schema, t, tuple(c)) for t, c in cols.items()}
 
 
