@@ -102,7 +102,9 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
              when=lambda v, cfg: cfg.lightning.server_mode, fatal=True),
     NotBuilt("lightning.status-addr", _STATUS_MSG, when=lambda v, cfg: bool(cfg.lightning.status_addr)),
     NotBuilt("lightning.pprof-port", _STATUS_MSG, when=lambda v, cfg: bool(cfg.lightning.status_addr)),
-    NotBuilt("routes", "`[[routes]]`: table routing is not built yet (the rules are ignored; tables keep their source names)"),
+    NotBuilt("routes", "`[[routes]]` extract-table / extract-schema / extract-source: filling a column with the "
+                       "source's name is not built yet (the rules route the tables, without the extra column)",
+             when=lambda v, cfg: any(r.extract_table or r.extract_schema or r.extract_source for r in cfg.routes)),
     NotBuilt("mydumper.data-character-set",
              "`mydumper.data-character-set`: converting data files from another character set is not built yet "
              "(data is read as binary)",

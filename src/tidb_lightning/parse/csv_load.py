@@ -9,6 +9,7 @@ reports real errors with their offsets.
 """
 from __future__ import annotations
 
+import sys
 from array import array
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
@@ -66,10 +67,10 @@ class LoadBatch:
 
 
 class LoadScanner:
-    """Batches of [start, end) of one CSV file; stops early at a row not for LOAD DATA, and
-    then `stopped_at` says where the rest begins (None: all read)."""
+    """Batches of [start, end) of one CSV file (end None: to EOF); stops early at a row not
+    for LOAD DATA, and then `stopped_at` says where the rest begins (None: all read)."""
 
-    def __init__(self, stream: BinaryIO, fmt: LoadFormat, ncols: int, start: int, end: int, *,
+    def __init__(self, stream: BinaryIO, fmt: LoadFormat, ncols: int, start: int, end: int | None, *,
                  block_size: int, batch_bytes: int, batch_rows: int, max_row_size: int,
                  spec: bytes | None = None, order: list[int] | None = None) -> None:
         self.stream, self.fmt, self.ncols = stream, fmt, ncols
@@ -86,7 +87,7 @@ class LoadScanner:
         args = (ord(f.sep), f.quote[0] if f.quote else -1, f.escape[0] if f.escape else -1,
                 f.term, f.null_ok, self.ncols, self.spec, self.order)
         base, buf, p = self.start, b"", 0
-        left = self.end - self.start
+        left = sys.maxsize if self.end is None else self.end - self.start
         if self.start == 0:
             head = self.stream.read(min(len(BOM), left))
             left -= len(head)

@@ -73,6 +73,12 @@ class Chunk:
     def end_offset(self) -> int:
         return self.size if self.end is None else self.end
 
+    @property
+    def data_end(self) -> int | None:
+        """Where the chunk's rows end in the text the parsers read; None: at the file's end
+        (a compressed file, whose offsets are in its decompressed text)."""
+        return None if self.compression else self.end_offset
+
 
 ROW_ID = "_tidb_rowid"
 
@@ -131,10 +137,17 @@ class _Run:
     stop: threading.Event
     counted: int = 0  # source bytes of this chunk already reported to `progress`
     counted_rows: int = 0  # rows of this chunk already reported to `progress`
+    stream: object = None  # the open file; a compressed one tells its progress in raw bytes
     done_sent: bool = False  # the last batch's progress record already said "chunk done"
 
-    def account(self, upto: int, rows: int = 0, duplicates: int = 0, warnings: int = 0) -> None:
-        nbytes = max(upto - self.chunk.offset - self.counted, 0)
+    def account(self, upto: int, rows: int = 0, duplicates: int = 0, warnings: int = 0,
+                final: bool = False) -> None:
+        """Report progress up to offset `upto` (`final`: the chunk's end), with the rows,
+        duplicates and warnings since.  A compressed chunk's offsets are in its decompressed
+        text: its progress is the compressed bytes read so far."""
+        if self.chunk.compression and not final:
+            upto = self.chunk.offset + (self.stream.raw_tell() if self.stream is not None else 0)
+        nbytes = max(min(upto, self.chunk.end_offset) - self.chunk.offset - self.counted, 0)
         self.counted += nbytes
         self.counted_rows += rows
         self.progress.record(self.chunk.table_key, nbytes=nbytes, rows=rows, duplicates=duplicates,
@@ -249,7 +262,7 @@ class _Run:
         if ledger is not None and not self.done_sent:
             self.writer.execute(ledger.advance_sql(c.table_key, c.path, c.offset, c.end_offset, 0,
                                                    done=True))  # rows and checksum stay as they are
-        self.account(c.end_offset)
+        self.account(c.end_offset, final=True)
 
 
 MAX_CHUNK_RETRIES = 6
@@ -263,9 +276,6 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
     backoff: the chunk restarts from the progress committed on the target, so a batch whose
     commit was lost in flight is neither skipped nor sent twice.
     """
-    if chunk.compression:
-        raise NotBuiltError(f"{chunk.display}: compressed data files ({chunk.compression}) are not "
-                            f"supported yet; decompress the file first")
     if chunk.type not in ("sql", "csv"):
         raise NotBuiltError(f"{chunk.display}: {chunk.type} data files are not supported yet")
     run = _Run(chunk, settings, writer, progress, stop)
@@ -278,9 +288,10 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
             if state is not None:
                 run.account_committed(state)
                 if state.done:
-                    run.account(chunk.end_offset)
+                    run.account(chunk.end_offset, final=True)
                     return
-            with storage.open(chunk.path) as stream:
+            with storage.open(chunk.path, chunk.compression) as stream:
+                run.stream = stream
                 if chunk.type == "sql":
                     _import_sql(run, stream, state)
                 else:
@@ -402,7 +413,7 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
         _load_or_parse(run, stream, pos, cols, drop, expected)
         return
     stream.seek(pos)
-    parser = _parser_at(run, stream, pos)
+    parser = _parser_at(run, stream, pos, chunk.data_end)
     _deliver_blocks(run, _with_last(parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes)),
                     cols, drop, expected)
 
@@ -412,6 +423,7 @@ MAX_REFUSED = 2  # LOAD DATA batches the server may refuse (each sent twice) bef
 
 
 def _parser_at(run: _Run, stream, pos: int, end: int | None = None) -> CSVParser:
+    """A CSV parser from `pos` (a row's start) to `end` (rows starting before it; None: EOF)."""
     settings = run.settings
     return CSVParser(stream, settings.csv_dialect, run.chunk.display, start=pos, end=end,
                      block_size=settings.read_block_size, max_row_size=settings.max_row_size, skip_header=False)
@@ -453,22 +465,23 @@ def _load_or_parse(run: _Run, stream, pos: int, cols, drop, expected: int) -> No
             if left is None:
                 return
             pos, upto, why = left
-            if upto is not None:
+            if upto is not None:  # the server did not take [pos, upto) cleanly: through the parser
                 refused += 1
-                if refused >= MAX_REFUSED:
+                rest = refused >= MAX_REFUSED
+                if rest:
                     log.info("%s: the server refused %d LOAD DATA batches: the rest goes as INSERT "
                              "statements", chunk.display, refused)
-                    upto = chunk.end_offset
-            stream.seek(pos)
-            parser = _parser_at(run, stream, pos, upto)
-            if upto is not None:
+                stream.seek(pos)
+                parser = _parser_at(run, stream, pos, chunk.data_end if rest else upto)
                 _deliver_blocks(run, _with_last(parser.blocks(max_rows=settings.batch_rows,
                                                               max_bytes=settings.batch_bytes)),
-                                cols, drop, expected, last_ok=upto >= chunk.end_offset)
-                if upto >= chunk.end_offset:
+                                cols, drop, expected, last_ok=rest)
+                if rest:
                     return
                 pos = upto
                 continue
+            stream.seek(pos)
+            parser = _parser_at(run, stream, pos, chunk.data_end)
             odd.append((pos, why))
             first = next(_with_last(parser.blocks(max_rows=ODD_ROWS, max_bytes=settings.batch_bytes)), None)
             if first is None:
@@ -497,7 +510,7 @@ def _load_csv(run: _Run, stream, pos: int, cols, drop, expected: int) -> tuple[i
         positions = [i for i in range(expected) if i not in drop]
     field_spec = None if book is None else book.field_spec(chunk.table_key, cols, positions)
     stream.seek(pos)
-    scanner = LoadScanner(stream, settings.load_format, expected, pos, chunk.end_offset,
+    scanner = LoadScanner(stream, settings.load_format, expected, pos, chunk.data_end,
                           block_size=settings.read_block_size, batch_bytes=settings.batch_bytes,
                           batch_rows=settings.batch_rows, max_row_size=settings.max_row_size,
                           spec=field_spec and field_spec[0], order=field_spec and field_spec[1])

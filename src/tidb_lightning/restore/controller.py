@@ -34,6 +34,7 @@ from tidb_lightning.restore.diagnose import differing_columns
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
 from tidb_lightning.restore.post_pool import PostPool
+from tidb_lightning.source.routes import apply_routes
 from tidb_lightning.restore.target import TargetTable, fetch_tables, target_key
 from tidb_lightning.restore.type_errors import TypeErrors
 from tidb_lightning.source.filter import TableFilter
@@ -161,6 +162,7 @@ class Importer:
                     router = FileRouter(cfg.mydumper.files, cfg.mydumper.default_file_rules,
                                         cfg.mydumper.case_sensitive)
                     dbs = load_source(storage, router, table_filter(cfg), no_schema=cfg.mydumper.no_schema)
+                    dbs = apply_routes(dbs, cfg.routes, cfg.mydumper.case_sensitive)
             except SourceError as e:
                 if not cfg.lightning.check_requirements:
                     raise
@@ -573,7 +575,7 @@ class _Parallel:
 def _rows_zone(storage, data_file) -> str | None:
     """The time zone a table's rows are written in: its first SQL file's `SET TIME_ZONE`, else
     the server's (CSV files have none)."""
-    if data_file.type != "sql" or data_file.compression:
+    if data_file.type != "sql":
         return None
-    with storage.open(data_file.path) as f:
+    with storage.open(data_file.path, data_file.compression) as f:
         return dump_time_zone(f.read(64 * 1024))

@@ -44,7 +44,8 @@ Resuming: the checks run on every run, also when resuming from a checkpoint.  Ta
 checkpoint already knows are expected to hold rows, so they are not reported as non-empty
 (the checkpoint is only *read* here; it is opened for writing after the checks pass).
 
-Sampling reads at most :data:`SAMPLE_ROWS` rows of each uncompressed SQL/CSV file.  A syntax
+Sampling reads at most :data:`SAMPLE_ROWS` rows of each SQL/CSV file (decompressing the
+head of a compressed one).  A syntax
 error in a sample is a warning here: the import itself reports it with file and offset.
 Nothing here writes to the target.
 """
@@ -355,7 +356,6 @@ class _Sample:
     column_problems: list[str] = field(default_factory=list)
     csv_checked: int = 0
     csv_skipped_tables: list[str] = field(default_factory=list)
-    compressed: int = 0  # not sampled
 
     def row(self, size: int, where: str) -> None:
         if size > self.largest:
@@ -408,7 +408,7 @@ def _sample_csv(s: _Sample, cfg, stream, display: str, qualified: str, target: T
 
 
 def sample_data(cfg, storage, dbs, existing: dict, *, tidb_target: bool, cap: int) -> _Sample:
-    """Read the first rows of every uncompressed SQL/CSV data file."""
+    """Read the first rows of every SQL/CSV data file."""
     from tidb_lightning.restore.controller import csv_dialect  # (controller imports this module)
 
     s = _Sample()
@@ -426,13 +426,10 @@ def sample_data(cfg, storage, dbs, existing: dict, *, tidb_target: bool, cap: in
             for f in t.data_files:
                 if f.type not in ("sql", "csv"):
                     continue
-                if f.compression:
-                    s.compressed += 1
-                    continue
                 has_csv = has_csv or f.type == "csv"
                 display = storage.describe(f.path)
                 try:
-                    with storage.open(f.path) as stream:
+                    with storage.open(f.path, f.compression) as stream:
                         if f.type == "sql":
                             _sample_sql(s, stream, display, qualified, verb, backslash, cap)
                         else:
@@ -486,8 +483,6 @@ def check_packet(server: int, configured: int, s: _Sample | None) -> CheckResult
                            f"`tidb.max-allowed-packet` and the server's max_allowed_packet")
     if s is not None and s.largest:
         text += f"; largest sampled row {_size(s.largest)}"
-    if s is not None and s.compressed:
-        text += f" ({s.compressed} compressed file(s) not sampled)"
     if server < MIN_SERVER_PACKET:
         return CheckResult("max-allowed-packet", WARN, f"the server's max_allowed_packet is below "
                            f"{_size(MIN_SERVER_PACKET)}: {text}; big rows may be refused and "

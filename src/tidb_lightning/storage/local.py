@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from tidb_lightning.errors import SourceError
+from tidb_lightning.storage.compressed import Decompressed
 
 log = logging.getLogger(__name__)
 
@@ -112,16 +113,20 @@ class LocalStorage:
             raise SourceError(f"source path {path!r} leaves the data source directory {self.root}")
         return os.path.join(self.root, *parts)
 
-    def open(self, path: str) -> BinaryIO:
-        """Open ``path`` (relative to the root) for raw binary, seekable reading.
+    def open(self, path: str, compression: str = "") -> BinaryIO:
+        """Open ``path`` (relative to the root) for seekable binary reading, decompressed
+        when `compression` names a codec (see :mod:`storage.compressed`).
 
         The caller owns (and must close) the returned file object.
         """
         abs_path = self._abs(path)
-        try:
-            return open(abs_path, "rb")  # noqa: SIM115 - ownership passes to the caller
-        except OSError as exc:
-            raise SourceError(f"cannot open source file {abs_path}: {exc}") from exc
+
+        def raw() -> BinaryIO:
+            try:
+                return open(abs_path, "rb")  # noqa: SIM115 - ownership passes to the caller
+            except OSError as exc:
+                raise SourceError(f"cannot open source file {abs_path}: {exc}") from exc
+        return Decompressed(raw, compression, abs_path) if compression else raw()
 
     def read_bytes(self, path: str) -> bytes:
         """Return the whole content of ``path`` (relative to the root)."""
