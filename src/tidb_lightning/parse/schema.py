@@ -42,7 +42,7 @@ def split_statements(text: bytes) -> list[bytes]:
     pos = 0
     while pos < len(text):
         m = _STATEMENT.match(text, pos)
-        if m.end() == pos:  # only possible on an unterminated string/comment
+        if m is None or m.end() == pos:  # only possible on an unterminated string/comment
             raise SourceError("unterminated quoted string or comment in schema file")
         stmt = m.group()
         pos = m.end()
