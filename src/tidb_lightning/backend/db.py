@@ -177,11 +177,12 @@ def describe(tidb) -> str:
 
 
 def connect(tidb, *, binary: bool = False, session: bool = True, local_infile: bool = False,
-            extra: dict | None = None):
+            extra: dict | None = None, data: bool | None = None):
     """Open one autocommit connection using the `[tidb]` section `tidb`.
 
     binary=True makes the connection charset `binary`, so the dump's string literals reach
     the server byte for byte (what `/*!40101 SET NAMES binary*/` in every dump asks for).
+    `data` (default: `binary`): a connection that writes rows (the data sql_mode).
     session=True applies `tidb.sql-mode` and the session variables; ones the server rejects
     are logged and skipped, as upstream does on MySQL-family targets; `extra` adds the
     backend's own session variables.
@@ -206,7 +207,7 @@ def connect(tidb, *, binary: bool = False, session: bool = True, local_infile: b
         raise RetryableTargetError(f"cannot connect to the target {describe(tidb)}: {msg}; check "
                                    f"`tidb.host` / `tidb.port` and that the server is running") from None
     if session:
-        _apply_session(conn, tidb, data=binary, extra=extra)
+        _apply_session(conn, tidb, data=binary if data is None else data, extra=extra)
     if binary:
         conn.query("SET NAMES binary")
     return conn

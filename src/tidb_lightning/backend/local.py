@@ -86,7 +86,7 @@ class LocalWriter(TiDBWriter):
         cols = b"" if columns is None else b" (" + ",".join(
             c if c.startswith("@") else quote_ident(c) for c in columns).encode() + b")"
         sql = (b"LOAD DATA LOCAL INFILE 'batch'" + verb + b" INTO TABLE " + qualified.encode()
-               + b" CHARACTER SET binary " + clause + cols)
+               + b" CHARACTER SET " + self.backend.charset.encode() + b" " + clause + cols)
         why = ""
 
         def run(conn) -> WriteResult | None:

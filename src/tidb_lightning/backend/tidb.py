@@ -37,6 +37,9 @@ class TiDBBackend:
     """Factory of writers; holds what every writer shares (verb, packet limit)."""
 
     local_infile = False  # the writers' connections may run LOAD DATA LOCAL INFILE
+    # the rows' bytes as they are ("binary"), or UTF-8 text the server converts to each
+    # column's charset ("utf8mb4": data files converted by `mydumper.data-character-set`)
+    charset = "binary"
 
     def __init__(self, tidb, on_duplicate: str) -> None:
         self.tidb = tidb
@@ -71,7 +74,8 @@ class TiDBWriter:
 
     def _connection(self):
         if self.conn is None:
-            self.conn = db.connect(self.backend.tidb, binary=True, extra=getattr(self.backend, "session", None),
+            self.conn = db.connect(self.backend.tidb, binary=self.backend.charset == "binary", data=True,
+                                   extra=getattr(self.backend, "session", None),
                                    local_infile=self.backend.local_infile)
             self._apply_time_zone()
         return self.conn

@@ -67,7 +67,7 @@ DUPLICATE_RESOLUTION = {"": "none", "none": "none", "record": "record", "remove"
                         "replace": "replace", "ignore": "ignore", "error": "error"}
 TLS_MODES = ("", "false", "cluster", "skip-verify", "preferred")
 SCHEMA_CHARSETS = ("auto", "utf8mb4", "utf8", "gb18030", "gbk", "latin1", "binary")
-DATA_CHARSETS = ("binary", "utf8", "utf8mb4", "gb18030", "gbk", "latin1", "ascii")
+DATA_CHARSETS = ("binary", "utf8", "utf8mb4", "gb18030", "gbk", "latin1", "ascii", "auto")
 COMPRESS_KV = {"": "", "gz": "gzip", "gzip": "gzip"}
 DEFAULT_RECORD_DUPLICATE_THRESHOLD = 10000
 
@@ -105,10 +105,6 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
     NotBuilt("routes", "`[[routes]]` extract-table / extract-schema / extract-source: filling a column with the "
                        "source's name is not built yet (the rules route the tables, without the extra column)",
              when=lambda v, cfg: any(r.extract_table or r.extract_schema or r.extract_source for r in cfg.routes)),
-    NotBuilt("mydumper.data-character-set",
-             "`mydumper.data-character-set`: converting data files from another character set is not built yet "
-             "(data is read as binary)",
-             when=lambda v, cfg: cfg.mydumper.data_character_set != "binary"),
     NotBuilt("mydumper.ignore-data-columns", _IGNORE_COLS_MSG),
     NotBuilt("mydumper.ignore-columns", _IGNORE_COLS_MSG),
     NotBuilt("mydumper.column-constants",

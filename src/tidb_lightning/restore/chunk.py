@@ -54,6 +54,8 @@ class ChunkSettings:
     type_errors: TypeErrors | None = None  # `max-error` budget; None = the first refused row fails
     checksums: ChecksumBook | None = None  # source checksums; None = `post-restore.checksum = "off"`
     load_format: LoadFormat | None = None  # CSV goes by LOAD DATA in this dialect (local backend)
+    data_charset: str = "binary"  # `mydumper.data-character-set`: files converted to UTF-8 unless binary
+    invalid_replace: str = "\ufffd"  # `mydumper.data-invalid-char-replace`
 
 
 @dataclass
@@ -72,12 +74,6 @@ class Chunk:
     @property
     def end_offset(self) -> int:
         return self.size if self.end is None else self.end
-
-    @property
-    def data_end(self) -> int | None:
-        """Where the chunk's rows end in the text the parsers read; None: at the file's end
-        (a compressed file, whose offsets are in its decompressed text)."""
-        return None if self.compression else self.end_offset
 
 
 ROW_ID = "_tidb_rowid"
@@ -140,12 +136,23 @@ class _Run:
     stream: object = None  # the open file; a compressed one tells its progress in raw bytes
     done_sent: bool = False  # the last batch's progress record already said "chunk done"
 
+    @property
+    def decoded(self) -> bool:
+        """The file is read decompressed or converted to UTF-8: offsets are in that text."""
+        return bool(self.chunk.compression) or self.settings.data_charset != "binary"
+
+    @property
+    def data_end(self) -> int | None:
+        """Where the chunk's rows end in the text the parsers read; None: at the file's end
+        (a decoded file, whose offsets are not the file's)."""
+        return None if self.decoded else self.chunk.end_offset
+
     def account(self, upto: int, rows: int = 0, duplicates: int = 0, warnings: int = 0,
                 final: bool = False) -> None:
         """Report progress up to offset `upto` (`final`: the chunk's end), with the rows,
-        duplicates and warnings since.  A compressed chunk's offsets are in its decompressed
-        text: its progress is the compressed bytes read so far."""
-        if self.chunk.compression and not final:
+        duplicates and warnings since.  A decoded chunk's offsets are in its decoded text:
+        its progress is the file's bytes read so far."""
+        if self.decoded and not final:
             upto = self.chunk.offset + (self.stream.raw_tell() if self.stream is not None else 0)
         nbytes = max(min(upto, self.chunk.end_offset) - self.chunk.offset - self.counted, 0)
         self.counted += nbytes
@@ -290,7 +297,8 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
                 if state.done:
                     run.account(chunk.end_offset, final=True)
                     return
-            with storage.open(chunk.path, chunk.compression) as stream:
+            with storage.open(chunk.path, chunk.compression, settings.data_charset,
+                              settings.invalid_replace) as stream:
                 run.stream = stream
                 if chunk.type == "sql":
                     _import_sql(run, stream, state)
@@ -413,7 +421,7 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
         _load_or_parse(run, stream, pos, cols, drop, expected)
         return
     stream.seek(pos)
-    parser = _parser_at(run, stream, pos, chunk.data_end)
+    parser = _parser_at(run, stream, pos, run.data_end)
     _deliver_blocks(run, _with_last(parser.blocks(max_rows=settings.batch_rows, max_bytes=settings.batch_bytes)),
                     cols, drop, expected)
 
@@ -472,7 +480,7 @@ def _load_or_parse(run: _Run, stream, pos: int, cols, drop, expected: int) -> No
                     log.info("%s: the server refused %d LOAD DATA batches: the rest goes as INSERT "
                              "statements", chunk.display, refused)
                 stream.seek(pos)
-                parser = _parser_at(run, stream, pos, chunk.data_end if rest else upto)
+                parser = _parser_at(run, stream, pos, run.data_end if rest else upto)
                 _deliver_blocks(run, _with_last(parser.blocks(max_rows=settings.batch_rows,
                                                               max_bytes=settings.batch_bytes)),
                                 cols, drop, expected, last_ok=rest)
@@ -481,7 +489,7 @@ def _load_or_parse(run: _Run, stream, pos: int, cols, drop, expected: int) -> No
                 pos = upto
                 continue
             stream.seek(pos)
-            parser = _parser_at(run, stream, pos, chunk.data_end)
+            parser = _parser_at(run, stream, pos, run.data_end)
             odd.append((pos, why))
             first = next(_with_last(parser.blocks(max_rows=ODD_ROWS, max_bytes=settings.batch_bytes)), None)
             if first is None:
@@ -510,7 +518,7 @@ def _load_csv(run: _Run, stream, pos: int, cols, drop, expected: int) -> tuple[i
         positions = [i for i in range(expected) if i not in drop]
     field_spec = None if book is None else book.field_spec(chunk.table_key, cols, positions)
     stream.seek(pos)
-    scanner = LoadScanner(stream, settings.load_format, expected, pos, chunk.data_end,
+    scanner = LoadScanner(stream, settings.load_format, expected, pos, run.data_end,
                           block_size=settings.read_block_size, batch_bytes=settings.batch_bytes,
                           batch_rows=settings.batch_rows, max_row_size=settings.max_row_size,
                           spec=field_spec and field_spec[0], order=field_spec and field_spec[1])

@@ -143,6 +143,8 @@ class Importer:
         self._local = cfg.tikv_importer.backend == "local"
         backend = LocalBackend(cfg.tidb, cfg.conflict.strategy) if self._local else \
             TiDBBackend(cfg.tidb, cfg.tikv_importer.on_duplicate)
+        if cfg.mydumper.data_character_set != "binary":
+            backend.charset = "utf8mb4"  # the data files are read converted to UTF-8
         self._backend = backend
         self._index_slots = threading.Semaphore(max(1, cfg.lightning.index_concurrency))
         with llog.task(log, "check target"):
@@ -307,6 +309,7 @@ class Importer:
         batch = min(cfg.tikv_importer.logical_import_batch_size, max(max_packet - 4096, 1024))
         settings = ChunkSettings(
             read_block_size=cfg.mydumper.read_block_size, batch_bytes=batch,
+            data_charset=cfg.mydumper.data_character_set, invalid_replace=cfg.mydumper.data_invalid_char_replace,
             batch_rows=cfg.tikv_importer.logical_import_batch_rows,
             backslash_escapes=backslash, checksums=self.checksums,
             csv_dialect=csv_dialect(cfg.mydumper.csv),

@@ -429,7 +429,8 @@ def sample_data(cfg, storage, dbs, existing: dict, *, tidb_target: bool, cap: in
                 has_csv = has_csv or f.type == "csv"
                 display = storage.describe(f.path)
                 try:
-                    with storage.open(f.path, f.compression) as stream:
+                    with storage.open(f.path, f.compression, cfg.mydumper.data_character_set,
+                                      cfg.mydumper.data_invalid_char_replace) as stream:
                         if f.type == "sql":
                             _sample_sql(s, stream, display, qualified, verb, backslash, cap)
                         else:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from tidb_lightning.errors import SourceError
-from tidb_lightning.storage.compressed import Decompressed
+from tidb_lightning.storage.decoded import Decoded, decoding_stages
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,11 @@ class LocalStorage:
             raise SourceError(f"source path {path!r} leaves the data source directory {self.root}")
         return os.path.join(self.root, *parts)
 
-    def open(self, path: str, compression: str = "") -> BinaryIO:
-        """Open ``path`` (relative to the root) for seekable binary reading, decompressed
-        when `compression` names a codec (see :mod:`storage.compressed`).
+    def open(self, path: str, compression: str = "", charset: str = "binary",
+             replace: str = "\ufffd") -> BinaryIO:
+        """Open ``path`` (relative to the root) for seekable binary reading: decompressed when
+        `compression` names a codec, converted to UTF-8 from `charset` unless it is "binary"
+        (see :mod:`storage.decoded`).
 
         The caller owns (and must close) the returned file object.
         """
@@ -126,7 +128,8 @@ class LocalStorage:
                 return open(abs_path, "rb")  # noqa: SIM115 - ownership passes to the caller
             except OSError as exc:
                 raise SourceError(f"cannot open source file {abs_path}: {exc}") from exc
-        return Decompressed(raw, compression, abs_path) if compression else raw()
+        stages = decoding_stages(compression, charset, replace, abs_path)
+        return Decoded(raw, stages, abs_path) if stages else raw()
 
     def read_bytes(self, path: str) -> bytes:
         """Return the whole content of ``path`` (relative to the root)."""

@@ -803,7 +803,6 @@ def test_not_built_is_empty_for_defaults_and_tidb():
         ('[lightning]\nstatus-addr = ":8289"\n', {}, "`lightning.status-addr`: the status server is not built yet"),
         ('[[routes]]\nschema-pattern = "a*"\ntarget-schema = "b"\n[routes.extract-table]\n'
          'table-regexp = "t(.*)"\ntarget-column = "c"\n', {}, "`[[routes]]` extract-table"),
-        ('[mydumper]\ndata-character-set = "gbk"\n', {}, "`mydumper.data-character-set`"),
         ("[security]\nredact-info-log = true\n", {}, "log redaction"),
         ('[[mydumper.ignore-data-columns]]\ndb = "d"\ncolumns = ["a"]\n', {}, "ignoring source columns"),
     ],

@@ -14,8 +14,12 @@ import pytest
 import zstandard
 
 from tidb_lightning.errors import NotBuiltError, SourceError
-from tidb_lightning.storage import compressed
-from tidb_lightning.storage.compressed import Decompressed
+from tidb_lightning.storage import decoded
+from tidb_lightning.storage.decoded import Decoded, decoding_stages
+
+
+def Decompressed(open_raw, codec: str, display: str) -> Decoded:
+    return Decoded(open_raw, decoding_stages(codec, "binary", "", display), display)
 
 COMPRESS = {
     "gzip": lambda b: gzip.compress(b[:len(b) // 2]) + gzip.compress(b[len(b) // 2:]),  # two members
@@ -39,7 +43,7 @@ def opened(data: bytes, codec: str) -> Decompressed:
 
 @pytest.mark.parametrize("codec", list(COMPRESS))
 def test_round_trip_and_seeks(codec, monkeypatch):
-    monkeypatch.setattr(compressed, "WINDOW", 1 << 20)
+    monkeypatch.setattr(decoded, "WINDOW", 1 << 20)
     data = text()
     with opened(data, codec) as f:
         assert f.read(100) == data[:100]
@@ -61,7 +65,7 @@ def test_truncated_archive_names_file_and_offset(codec):
     blob = COMPRESS[codec](data)
     f = Decompressed(lambda: io.BytesIO(blob[:len(blob) * 2 // 3]), codec, "/data/t.sql." + codec)
     with pytest.raises(SourceError, match=rf"/data/t\.sql\.{codec}: the {codec} data is corrupt or truncated "
-                                          r"\(after \d+ bytes of decompressed data\)"):
+                                          r"\(after \d+ bytes of decoded data\)"):
         f.read()
 
 

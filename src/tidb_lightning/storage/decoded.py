@@ -1,11 +1,12 @@
-"""Compressed data files, decompressed while streaming: gzip, zstd, snappy (framed, as Dumpling
-writes it), and beyond upstream bzip2 and xz.
+"""Data files decoded while streaming: decompressed (gzip, zstd, snappy framed as Dumpling
+writes it, and beyond upstream bzip2 and xz), then converted to UTF-8 from
+`mydumper.data-character-set` (:mod:`storage.charset`).
 
-A chunk's offsets in a compressed file are offsets in its *decompressed* text (that is what
-the parsers and the checkpoints see).  Seeking forward decompresses and drops; seeking back
-within the last WINDOW bytes read is served from memory (the CSV path reads ahead, then steps
-back to where LOAD DATA's scanner stopped); further back starts again from the file's head.
-A corrupt or truncated archive is an error naming the file and the decompressed offset.
+A chunk's offsets in such a file are offsets in its *decoded* text (that is what the parsers
+and the checkpoints see).  Seeking forward decodes and drops; seeking back within the last
+WINDOW bytes read is served from memory (the CSV path reads ahead, then steps back to where
+LOAD DATA's scanner stopped); further back starts again from the file's head.  A corrupt or
+truncated archive is an error naming the file and the decoded offset.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from collections import deque
 from typing import BinaryIO, Callable
 
 from tidb_lightning.errors import NotBuiltError, SourceError
+from tidb_lightning.storage.charset import Transcoder
 
 RAW_READ = 256 * 1024   # compressed bytes per read: bounds one read's output for sane ratios
 WINDOW = 16 * 1024 * 1024
@@ -41,9 +43,10 @@ class _Frames:
             self.started = False
         return b"".join(out)
 
-    def finish(self) -> None:
+    def finish(self) -> bytes:
         if self.started and not self.obj.eof:
             raise EOFError("the data ends inside a compressed stream")
+        return b""
 
 
 class _Snappy:
@@ -84,9 +87,10 @@ class _Snappy:
         self.pending = buf[i:]
         return b"".join(out)
 
-    def finish(self) -> None:
+    def finish(self) -> bytes:
         if self.pending:
             raise EOFError("the data ends inside a snappy chunk")
+        return b""
 
 
 def _zstd():
@@ -94,7 +98,7 @@ def _zstd():
     return zstandard.ZstdDecompressor().decompressobj()
 
 
-DECODERS: dict[str, Callable] = {
+DECOMPRESSORS: dict[str, Callable] = {
     "gzip": lambda: _Frames(lambda: zlib.decompressobj(32 + zlib.MAX_WBITS)),
     "zstd": lambda: _Frames(_zstd),
     "bz2": lambda: _Frames(bz2.BZ2Decompressor),
@@ -103,14 +107,14 @@ DECODERS: dict[str, Callable] = {
 }
 
 
-class Decompressed:
-    """A read-only, seekable view of the decompressed text of one file."""
+class Decoded:
+    """A read-only, seekable view of the decoded text of one file: `stages` are (name,
+    decoder factory), applied in order; a decoder has feed(bytes) -> bytes and, at the end,
+    finish() -> the bytes it still held (raising if the data ended too early)."""
 
-    def __init__(self, open_raw: Callable[[], BinaryIO], compression: str, display: str) -> None:
-        if compression not in DECODERS:
-            raise NotBuiltError(f"{display}: {compression} compressed data files are not supported; "
-                                f"decompress the file first")
-        self.open_raw, self.compression, self.display = open_raw, compression, display
+    def __init__(self, open_raw: Callable[[], BinaryIO], stages: list[tuple[str, Callable]],
+                 display: str) -> None:
+        self.open_raw, self.stages, self.display = open_raw, stages, display
         self.raw = None
         self._restart()
 
@@ -118,7 +122,7 @@ class Decompressed:
         if self.raw is not None:
             self.raw.close()
         self.raw = self.open_raw()
-        self.decoder = DECODERS[self.compression]()
+        self.decoders = [(name, make()) for name, make in self.stages]
         self.end = 0            # decompressed bytes produced so far
         self.pos = 0            # where the next read() starts
         self.eof = False
@@ -126,28 +130,30 @@ class Decompressed:
         self.kept = 0
 
     def _produce(self) -> bytes:
-        """The next decompressed bytes (b"" at the end)."""
+        """The next decoded bytes (b"" at the end)."""
         while not self.eof:
-            raw = self.raw.read(RAW_READ)
-            try:
-                if not raw:
-                    self.eof = True
-                    self.decoder.finish()
-                    return b""
-                out = self.decoder.feed(raw)
-            except SourceError:
-                raise
-            except Exception as e:  # noqa: BLE001 - each codec raises its own kinds
-                raise SourceError(f"{self.display}: the {self.compression} data is corrupt or truncated "
-                                  f"(after {self.end} bytes of decompressed data): {e}; re-create or "
-                                  f"re-download the file") from None
-            if out:
-                self.hist.append((self.end, out))
-                self.end += len(out)
-                self.kept += len(out)
+            data = self.raw.read(RAW_READ)
+            if not data:
+                self.eof = True
+            for name, decoder in self.decoders:
+                try:
+                    if self.eof:  # what the stage still holds
+                        data = (decoder.feed(data) if data else b"") + decoder.finish()
+                    elif data:
+                        data = decoder.feed(data)
+                except SourceError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - each codec raises its own kinds
+                    raise SourceError(f"{self.display}: the {name} data is corrupt or truncated (after "
+                                      f"{self.end} bytes of decoded data): {e}; re-create or re-download "
+                                      f"the file") from None
+            if data:
+                self.hist.append((self.end, data))
+                self.end += len(data)
+                self.kept += len(data)
                 while self.kept - len(self.hist[0][1]) >= WINDOW:
                     self.kept -= len(self.hist.popleft()[1])
-                return out
+                return data
         return b""
 
     def read(self, n: int = -1) -> bytes:
@@ -191,8 +197,21 @@ class Decompressed:
         if self.raw is not None:
             self.raw.close()
 
-    def __enter__(self) -> "Decompressed":
+    def __enter__(self) -> "Decoded":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def decoding_stages(compression: str, charset: str, replace: str, display: str) -> list[tuple[str, Callable]]:
+    """The stages that turn a file's bytes into the text the parsers read."""
+    stages = []
+    if compression:
+        if compression not in DECOMPRESSORS:
+            raise NotBuiltError(f"{display}: {compression} compressed data files are not supported; "
+                                f"decompress the file first")
+        stages.append((compression, DECOMPRESSORS[compression]))
+    if charset != "binary":
+        stages.append((charset, lambda: Transcoder(charset, replace, display)))
+    return stages
