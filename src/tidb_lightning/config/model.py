@@ -433,6 +433,9 @@ def _section_dict(obj: Any) -> dict[str, Any]:
         out["password"] = "******"
     if isinstance(obj, CheckpointConfig):
         out["dsn"] = _redact_dsn(obj.dsn)
+    if isinstance(obj, MydumperConfig):
+        from tidb_lightning.storage.s3 import redact  # an S3 URL's secret key
+        out["data-source-dir"] = redact(obj.data_source_dir)
     return out
 
 

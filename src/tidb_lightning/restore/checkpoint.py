@@ -18,6 +18,7 @@ from tidb_lightning.checkpoints import ChunkCheckpoint, Status, TaskCheckpoint, 
 from tidb_lightning.checkpoints.ledger import ChunkProgress, Ledger
 from tidb_lightning.checkpoints.model import failed_status, is_failed, status_name
 from tidb_lightning.errors import ConfigError, LightningError
+from tidb_lightning.storage import redact
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ FLUSH_TABLES, FLUSH_SECONDS = 64, 1.0  # final statuses are written in groups
 
 def task_identity(cfg) -> TaskCheckpoint:
     return TaskCheckpoint(
-        task_id=time.time_ns() // 1000, source_dir=cfg.mydumper.data_source_dir,
+        task_id=time.time_ns() // 1000, source_dir=redact(cfg.mydumper.data_source_dir),
         backend=cfg.tikv_importer.backend, tidb_host=cfg.tidb.host, tidb_port=int(cfg.tidb.port),
         pd_addr=cfg.tidb.pd_addr, sorted_kv_dir=cfg.tikv_importer.sorted_kv_dir,
         lightning_version=__version__, on_duplicate=cfg.tikv_importer.on_duplicate,

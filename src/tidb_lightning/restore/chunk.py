@@ -25,6 +25,7 @@ from tidb_lightning.errors import (DataError, DataSyntaxError, LightningError, N
                                    RetryableTargetError)
 from tidb_lightning.parse.csv import CSVParser
 from tidb_lightning.parse.csv_load import LoadBatch, LoadFormat, LoadScanner
+from tidb_lightning.parse.parquet import ParquetReader
 from tidb_lightning.parse.sql import NOT_RESUMING, SQLDumpParser, drop_fields, split_rows
 from tidb_lightning.restore.target import TargetTable
 from tidb_lightning.restore.type_errors import TypeErrors
@@ -134,12 +135,18 @@ class _Run:
     counted: int = 0  # source bytes of this chunk already reported to `progress`
     counted_rows: int = 0  # rows of this chunk already reported to `progress`
     stream: object = None  # the open file; a compressed one tells its progress in raw bytes
+    row_units: int | None = None  # Parquet: positions are row numbers, of this many rows
     done_sent: bool = False  # the last batch's progress record already said "chunk done"
+
+    @property
+    def unit(self) -> str:
+        return "offset" if self.row_units is None else "row"
 
     @property
     def decoded(self) -> bool:
         """The file is read decompressed or converted to UTF-8: offsets are in that text."""
-        return bool(self.chunk.compression) or self.settings.data_charset != "binary"
+        return bool(self.chunk.compression) or (self.settings.data_charset != "binary"
+                                                 and self.chunk.type != "parquet")
 
     @property
     def data_end(self) -> int | None:
@@ -152,7 +159,9 @@ class _Run:
         """Report progress up to offset `upto` (`final`: the chunk's end), with the rows,
         duplicates and warnings since.  A decoded chunk's offsets are in its decoded text:
         its progress is the file's bytes read so far."""
-        if self.decoded and not final:
+        if self.row_units is not None and not final:
+            upto = self.chunk.offset + self.chunk.size * upto // max(self.row_units, 1)
+        elif self.decoded and not final:
             upto = self.chunk.offset + (self.stream.raw_tell() if self.stream is not None else 0)
         nbytes = max(min(upto, self.chunk.end_offset) - self.chunk.offset - self.counted, 0)
         self.counted += nbytes
@@ -178,11 +187,11 @@ class _Run:
         crcs = why = None
         if book is not None:
             crcs, why = book.crcs(c.table_key, columns, values if fields is None else fields,
-                                  f"{c.display} at offset {offset}", style)
+                                  f"{c.display} at {self.unit} {offset}", style)
         digest = None if crcs is None else Digest.of(crcs)
         try:
             res = self.writer.write(c.target.qualified, columns, values,
-                                    where=f"file {c.display} at offset {offset}",
+                                    where=f"file {c.display} at {self.unit} {offset}",
                                     ledger_sql=self._ledger_sql(end, resume, digest, why, last))
         except DataError as e:
             if self.settings.type_errors is None or e.code in (0, 1062):
@@ -283,7 +292,7 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
     backoff: the chunk restarts from the progress committed on the target, so a batch whose
     commit was lost in flight is neither skipped nor sent twice.
     """
-    if chunk.type not in ("sql", "csv"):
+    if chunk.type not in ("sql", "csv", "parquet"):
         raise NotBuiltError(f"{chunk.display}: {chunk.type} data files are not supported yet")
     run = _Run(chunk, settings, writer, progress, stop)
     writer.set_bulk(chunk.bulk)
@@ -297,13 +306,15 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
                 if state.done:
                     run.account(chunk.end_offset, final=True)
                     return
-            with storage.open(chunk.path, chunk.compression, settings.data_charset,
-                              settings.invalid_replace) as stream:
+            with storage.open(chunk.path, chunk.compression, "binary" if chunk.type == "parquet"
+                              else settings.data_charset, settings.invalid_replace) as stream:
                 run.stream = stream
                 if chunk.type == "sql":
                     _import_sql(run, stream, state)
-                else:
+                elif chunk.type == "csv":
                     _import_csv(run, stream, state)
+                else:
+                    _import_parquet(run, stream, state)
             run.finish()
             break
         except RetryableTargetError as e:
@@ -401,6 +412,25 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
                     style=batch.style if values is batch.values else None, last=last)
 
 
+def _import_parquet(run: _Run, stream, state: ChunkProgress | None) -> None:
+    """Parquet rows as INSERT statements built by Arrow (see parse/parquet.py); positions in
+    the checkpoint are row numbers."""
+    chunk, settings = run.chunk, run.settings
+    reader = ParquetReader(stream, chunk.display)
+    run.row_units = reader.rows
+    run.writer.set_time_zone("+00:00" if reader.has_utc else None)
+    cols, drop = _column_list(chunk.target, reader.columns, chunk.display, 0, settings.tidb_target)
+    _warn_missing(chunk.target, cols, chunk.display, set())
+    if drop:
+        _note_dropped(chunk.display, set())
+    keep = [i for i in range(len(reader.columns)) if i not in drop]
+    start = state.pos if state is not None else 0
+    for batch, last in _with_last(reader.batches(start, settings.batch_rows, keep)):
+        run.deliver(cols, batch.values, batch.start, batch.end, None,
+                    lambda b=batch: [(b.values[s:e], b.start + i)
+                                     for i, (s, e) in enumerate(split_rows(b.values, True))], last=last)
+
+
 def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     chunk, settings = run.chunk, run.settings
     run.writer.set_time_zone(None)  # a CSV has no zone: not the one of the SQL dump run before
@@ -416,7 +446,8 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     else:
         cols, drop = _column_list(chunk.target, None, chunk.display, 0)
         expected = len(chunk.target.insertable)
-    pos = state.pos if state is not None else parser.position if header is not None else chunk.offset
+    # a region after the file's first starts at a row; the header (read above) is the file's
+    pos = state.pos if state is not None else max(chunk.offset, parser.position if header is not None else 0)
     if settings.load_format is not None and getattr(run.writer, "load", None) is not None:
         _load_or_parse(run, stream, pos, cols, drop, expected)
         return

@@ -34,13 +34,14 @@ from tidb_lightning.restore.diagnose import differing_columns
 from tidb_lightning.restore.progress import Progress, ProgressLogger
 from tidb_lightning.restore.schema import SchemaCreator
 from tidb_lightning.restore.post_pool import PostPool
+from tidb_lightning.source import regions
 from tidb_lightning.source.routes import apply_routes
 from tidb_lightning.restore.target import TargetTable, fetch_tables, target_key
 from tidb_lightning.restore.type_errors import TypeErrors
 from tidb_lightning.source.filter import TableFilter
 from tidb_lightning.source.loader import load_source
 from tidb_lightning.source.router import FileRouter
-from tidb_lightning.storage.local import LocalStorage
+from tidb_lightning.storage import open_storage, redact
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +160,8 @@ class Importer:
             # written to the target before they pass
             storage = dbs = source_error = None
             try:
-                storage = LocalStorage(cfg.mydumper.data_source_dir)
-                with llog.task(log, "load data source", dir=cfg.mydumper.data_source_dir):
+                storage = open_storage(cfg.mydumper.data_source_dir, cfg.lightning.io_concurrency)
+                with llog.task(log, "load data source", dir=redact(cfg.mydumper.data_source_dir)):
                     router = FileRouter(cfg.mydumper.files, cfg.mydumper.default_file_rules,
                                         cfg.mydumper.case_sensitive)
                     dbs = load_source(storage, router, table_filter(cfg), no_schema=cfg.mydumper.no_schema)
@@ -283,8 +284,8 @@ class Importer:
                     self._resume_post(target, meta, session, status)
                     continue
                 wanted[key] = (target, [
-                    ChunkCheckpoint(key, f.path, 0, f.size, f.type, f.compression, f.key, f.size)
-                    for f in t.data_files])
+                    ChunkCheckpoint(key, f.path, start, end, f.type, f.compression, f.key, f.size)
+                    for f in t.data_files for start, end in self._regions(storage, f)])
         if missing:
             hint = ("they must exist on the target when `mydumper.no-schema` is set"
                     if cfg.mydumper.no_schema else "their schema files did not create them")
@@ -299,7 +300,7 @@ class Importer:
         least = cfg.tikv_importer.index_engine_min_size
         for key, (target, source) in wanted.items():
             plan, progress = planned[key]
-            bulk = self._local and sum(c.file_size for c in source) >= least
+            bulk = self._local and sum(c.end_offset - c.offset for c in source) >= least
             chunks = deque((Chunk(key, target, c.path, storage.describe(c.path), c.type,
                                   c.compression, c.file_size, c.offset, c.end_offset, bulk=bulk),
                             progress.get((c.path, c.offset))) for c in plan)
@@ -380,6 +381,14 @@ class Importer:
         if self.checksums is None and key in self.progress.tables:
             self.progress.tables[key].checksum = "off"
 
+    def _regions(self, storage, f) -> list[tuple[int, int]]:
+        """A data file's chunks: a CSV file bigger than `max-region-size` is split where
+        that is safe (see source/regions.py); any other file is one chunk."""
+        md = self.cfg.mydumper
+        if f.type != "csv" or f.compression or md.data_character_set != "binary":
+            return [(0, f.size)]
+        return regions.split(storage, f.path, f.size, csv_dialect(md.csv), md.max_region_size, md.strict_format)
+
     def _require_empty(self, wanted, planned, meta) -> None:
         """`local` imports into empty tables only (a table with committed progress is ours)."""
         full = []
@@ -397,7 +406,7 @@ class Importer:
         query = dbconn.querier(meta)
         least = self.cfg.tikv_importer.index_engine_min_size
         for key, (target, chunks) in wanted.items():
-            if planned[key][1] or key in self._indexes or sum(c.file_size for c in chunks) < least:
+            if planned[key][1] or key in self._indexes or sum(c.end_offset - c.offset for c in chunks) < least:
                 continue
             found = indexes.secondary_indexes(indexes.show_create(query, target.qualified),
                                               self._backend.keeps_unique_keys)
