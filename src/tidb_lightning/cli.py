@@ -62,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
             previous[sig] = signal.signal(sig, on_signal)
         except ValueError:  # not the main thread (e.g. embedded use): no handlers
             break
+    status = None
     try:
+        if cfg.lightning.status_addr:
+            from tidb_lightning.server.status import StatusServer
+            status = StatusServer(cfg.lightning.status_addr, importer.progress)
+            status.start()
         progress = importer.run()
     except ConfigError as e:
         log.error("tidb lightning encountered error: %s", e)
@@ -82,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for sig, handler_fn in previous.items():
             signal.signal(sig, handler_fn)
+        if status is not None:
+            status.stop()
     _print_summary(progress)
     log.info("tidb lightning exit")
     handler.flush()

@@ -92,7 +92,6 @@ class NotBuilt:
         return key == self.prefix or key.startswith(self.prefix + ".")
 
 
-_STATUS_MSG = "`lightning.status-addr`: the status server is not built yet (no HTTP server is started)"
 _IGNORE_COLS_MSG = "`[[mydumper.ignore-data-columns]]`: ignoring source columns is not built yet (the entries are ignored)"
 #: ONE table of "accepted but not built" settings.  Order matters: the first matching entry wins,
 #: so more specific prefixes come first.  Remove an entry when its feature lands.
@@ -100,8 +99,6 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
     NotBuilt("lightning.server-mode",
              "`lightning.server-mode` (--server-mode) is not built yet: run one import per invocation with --config",
              when=lambda v, cfg: cfg.lightning.server_mode, fatal=True),
-    NotBuilt("lightning.status-addr", _STATUS_MSG, when=lambda v, cfg: bool(cfg.lightning.status_addr)),
-    NotBuilt("lightning.pprof-port", _STATUS_MSG, when=lambda v, cfg: bool(cfg.lightning.status_addr)),
     NotBuilt("routes", "`[[routes]]` extract-table / extract-schema / extract-source: filling a column with the "
                        "source's name is not built yet (the rules route the tables, without the extra column)",
              when=lambda v, cfg: any(r.extract_table or r.extract_schema or r.extract_source for r in cfg.routes)),

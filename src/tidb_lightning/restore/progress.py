@@ -56,6 +56,9 @@ class Progress:
                 return True
             return False
 
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
     def totals(self) -> tuple[int, int, int]:
         with self._lock:
             ts = list(self.tables.values())
