@@ -34,7 +34,7 @@ class StatusServer:
     def __init__(self, addr: str, progress) -> None:
         self.host, self.port = parse_addr(addr)
         self.progress = progress
-        self.state, self.message = RUNNING, ""
+        self.state, self.message = RUNNING, ""  # of the task: running for as long as this server is up
         self.registry = registry_for(progress)
         self.app = Starlette(routes=[Route("/metrics", self.metrics), Route("/progress/task", self.task),
                                      Route("/progress/table", self.table)])
@@ -78,9 +78,6 @@ class StatusServer:
             raise ConfigError(f"the status server could not listen on {self.host}:{self.port} "
                               f"(`lightning.status-addr`); is the port in use?")
         log.info("status server listening on %s:%d (/metrics, /progress/task)", self.host, self.port)
-
-    def finish(self, error: str = "") -> None:
-        self.state, self.message = COMPLETED, error
 
     def stop(self) -> None:
         if self.server is not None:
