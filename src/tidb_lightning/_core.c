@@ -161,7 +161,7 @@ static int v_quoted_digits(Cur *c, int fsp, int kind) {  /* kind: 'T' date, 'M' 
     return 1;
 }
 
-static long number(const unsigned char **s, const unsigned char *end) {
+long lc_number(const unsigned char **s, const unsigned char *end) {
     long n = 0;
     while (*s < end && is_digit(**s))
         n = n * 10 + (*(*s)++ - '0');
@@ -216,12 +216,12 @@ int lc_value(Cur *c, const unsigned char **sp, const unsigned char *send, int st
     long arg = 0;
     const unsigned char *members = NULL;
     if (code == 'D' || code == 'M' || code == 'H')
-        arg = number(sp, send);
+        arg = lc_number(sp, send);
     if (code == 'E') {
-        arg = number(sp, send);
+        arg = lc_number(sp, send);
         members = *sp;
         for (long k = 0; k < arg; k++) {
-            long len = number(sp, send);
+            long len = lc_number(sp, send);
             *sp += len;
         }
     }
@@ -259,7 +259,7 @@ int lc_value(Cur *c, const unsigned char **sp, const unsigned char *send, int st
         const unsigned char *start = c->p + 1, *m = members;
         long best = -1;
         for (long k = 0; k < arg; k++) {
-            long len = number(&m, send);
+            long len = lc_number(&m, send);
             if ((size_t)(c->end - start) > (size_t)len && memcmp(start, m, (size_t)len) == 0 &&
                 start[len] == c->q && len > best)
                 best = len;

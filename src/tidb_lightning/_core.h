@@ -18,6 +18,8 @@ typedef struct { unsigned char *b; size_t n, cap; int failed; } Out;
 LC_HIDDEN int lc_value(Cur *c, const unsigned char **sp, const unsigned char *send, int strict,
                        unsigned char *kind);
 LC_HIDDEN void lc_put(Out *o, const void *src, size_t n);
+/* a spec's number ("12;"): advances *s past it and its ';' */
+LC_HIDDEN long lc_number(const unsigned char **s, const unsigned char *end);
 /* the server's text of the number [p, stop) as a DOUBLE (FLOAT if `single`); 0 if it is none */
 LC_HIDDEN int lc_put_float(Out *o, const unsigned char *p, const unsigned char *stop, int single);
 

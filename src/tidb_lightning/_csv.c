@@ -196,22 +196,13 @@ static void field_value(const Dialect *d, const unsigned char *b, const Field *f
     *stop = tmp->b + tmp->n;
 }
 
-static long spec_number(const unsigned char **s, const unsigned char *end) {
-    long n = 0;
-    while (*s < end && **s >= '0' && **s <= '9')
-        n = n * 10 + (*(*s)++ - '0');
-    if (*s < end && **s == ';')
-        (*s)++;
-    return n;
-}
-
 static void skip_spec(const unsigned char **sp, const unsigned char *send) {
     unsigned char code = *(*sp)++;
     if (code == 'D' || code == 'M' || code == 'H')
-        spec_number(sp, send);
+        lc_number(sp, send);
     if (code == 'E')
-        for (long k = spec_number(sp, send); k > 0; k--)
-            *sp += spec_number(sp, send);
+        for (long k = lc_number(sp, send); k > 0; k--)
+            *sp += lc_number(sp, send);
 }
 
 /* the canonical text of one field, as the server will store the string it is sent;

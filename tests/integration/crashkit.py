@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .conftest import ROOT, query
+from .conftest import ROOT, query, run_lightning
 
 # table -> (schema, data kind); every data file holds several 8 KiB batches
 TABLES = {
@@ -100,6 +100,18 @@ def write_dump(directory: Path, db: str) -> Path:
                 lines = [header] + [",".join(_csv_field(v) for v in r) for r in rows]
                 name.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
     return directory
+
+
+def import_plain(server, directory: Path, db: str, tmp: Path) -> None:
+    """Import the plain dump of `db` into an empty database: the reference other forms of
+    the same dump are compared with (fingerprint)."""
+    conn = server.connect()
+    try:
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS `{db}`")
+    finally:
+        conn.close()
+    run = run_lightning(server, directory, tmp=tmp)
+    assert run.code == 0, run.output
 
 
 def fingerprint(conn, db: str) -> dict[str, tuple[int, int]]:
