@@ -197,10 +197,7 @@ class _Run:
             if self.settings.type_errors is None or e.code in (0, 1062):
                 raise
             res, digest = self._row_by_row(columns, rows(), end, resume, crcs, why, last)
-        self.done_sent = last
-        if book is not None:
-            book.committed(c.table_key, digest)
-        self.account(end, res.rows, res.duplicates, res.warnings)
+        self._committed(res, digest, end, last)
 
     def load(self, names, cols, drop, batch: LoadBatch, last: bool) -> str:
         """Send one LOAD DATA batch with its progress record; returns why the server did not
@@ -218,11 +215,15 @@ class _Run:
                                         self._ledger_sql(batch.end, None, digest, why, last))
         if res is None:
             return refused
-        self.done_sent = last
-        if book is not None:
-            book.committed(c.table_key, digest)
-        self.account(batch.end, res.rows, res.duplicates, res.warnings)
+        self._committed(res, digest, batch.end, last)
         return ""
+
+    def _committed(self, res, digest: Digest | None, end: int, last: bool) -> None:
+        """A batch committed up to `end`: its checksum and its progress count."""
+        self.done_sent = last
+        if self.settings.checksums is not None:
+            self.settings.checksums.committed(self.chunk.table_key, digest)
+        self.account(end, res.rows, res.duplicates, res.warnings)
 
     def _rows_of(self, batch: LoadBatch) -> list:
         """The batch's rows through the CSV parser (for the checksum of values the compiled

@@ -255,6 +255,7 @@ class Importer:
         cfg = self.cfg
         self._session = session
         backslash = "NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper()
+        dialect = csv_dialect(cfg.mydumper.csv)
         if cfg.post_restore.checksum != "off":
             self.checksums = ChecksumBook(self._target_kind, backslash)
         if self._local and session.ledger is not None:
@@ -285,7 +286,7 @@ class Importer:
                     continue
                 wanted[key] = (target, [
                     ChunkCheckpoint(key, f.path, start, end, f.type, f.compression, f.key, f.size)
-                    for f in t.data_files for start, end in self._regions(storage, f)])
+                    for f in t.data_files for start, end in self._regions(storage, f, dialect)])
         if missing:
             hint = ("they must exist on the target when `mydumper.no-schema` is set"
                     if cfg.mydumper.no_schema else "their schema files did not create them")
@@ -313,8 +314,7 @@ class Importer:
             data_charset=cfg.mydumper.data_character_set, invalid_replace=cfg.mydumper.data_invalid_char_replace,
             batch_rows=cfg.tikv_importer.logical_import_batch_rows,
             backslash_escapes=backslash, checksums=self.checksums,
-            csv_dialect=csv_dialect(cfg.mydumper.csv),
-            load_format=LoadFormat.of(csv_dialect(cfg.mydumper.csv)) if self._local else None,
+            csv_dialect=dialect, load_format=LoadFormat.of(dialect) if self._local else None,
             csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
             type_errors=self._type_errors(session, meta),
             max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB")
@@ -381,13 +381,13 @@ class Importer:
         if self.checksums is None and key in self.progress.tables:
             self.progress.tables[key].checksum = "off"
 
-    def _regions(self, storage, f) -> list[tuple[int, int]]:
+    def _regions(self, storage, f, dialect: CSVDialect) -> list[tuple[int, int]]:
         """A data file's chunks: a CSV file bigger than `max-region-size` is split where
         that is safe (see source/regions.py); any other file is one chunk."""
         md = self.cfg.mydumper
         if f.type != "csv" or f.compression or md.data_character_set != "binary":
             return [(0, f.size)]
-        return regions.split(storage, f.path, f.size, csv_dialect(md.csv), md.max_region_size, md.strict_format)
+        return regions.split(storage, f.path, f.size, dialect, md.max_region_size, md.strict_format)
 
     def _require_empty(self, wanted, planned, meta) -> None:
         """`local` imports into empty tables only (a table with committed progress is ours)."""
