@@ -51,6 +51,17 @@ def main(argv: list[str] | None = None) -> int:
 
     log.info("Welcome to TiDB-Lightning (Python) v%s", __version__)
     log.info("config: %s", " ".join(cfg.redacted().split()))
+    if cfg.lightning.server_mode:
+        from tidb_lightning.server.mode import serve
+        try:
+            code = serve(args)
+        except ConfigError as e:
+            log.error("tidb lightning encountered error: %s", e)
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        log.info("tidb lightning exit")
+        print("tidb lightning exit")
+        return code
     importer = Importer(cfg)
     previous = {}
 
@@ -65,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     status = None
     try:
         if cfg.lightning.status_addr:
+            from tidb_lightning.server.api import Api
             from tidb_lightning.server.status import StatusServer
-            status = StatusServer(cfg.lightning.status_addr, importer.progress)
+            api = Api(importer.pauser, single=importer, token=cfg.lightning.status_token)
+            status = StatusServer(cfg.lightning.status_addr, api.app())
             status.start()
         progress = importer.run()
     except ConfigError as e:

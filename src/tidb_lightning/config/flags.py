@@ -57,6 +57,7 @@ class CliArgs:
     config: Config | None
     version: bool
     config_path: str | None = None
+    overrides: dict[str, object] | None = None  # from the flags: server-mode tasks start from them too
 
 
 class LightningArgumentParser(argparse.ArgumentParser):
@@ -172,6 +173,9 @@ COMMON_FLAGS: tuple[FlagSpec, ...] = (
              "redact user data in logs (can only turn it on)", mode="on", bool_flag=True),
     FlagSpec(("--status-addr",), "status_addr", "lightning.status-addr",
              "listen address of the status server, e.g. :8289", metavar="ADDR"),
+    FlagSpec(("--status-token",), "status_token", "lightning.status-token",
+             "require `Authorization: Bearer TOKEN` on the status server's API (ours; upstream has "
+             "no authentication); or set TIDB_LIGHTNING_STATUS_TOKEN", metavar="TOKEN"),
     FlagSpec(("--server-mode",), "server_mode", "lightning.server-mode",
              "start in server mode and wait for tasks over HTTP", mode="on", bool_flag=True),
 )
@@ -321,5 +325,6 @@ def parse_cli(argv: Sequence[str] | None = None) -> CliArgs:
     ns = parse_args(parser, argv)
     if ns.version:
         return CliArgs(config=None, version=True, config_path=ns.config)
-    cfg = load_config(ns.config, overrides_from_args(ns))
-    return CliArgs(config=cfg, version=False, config_path=ns.config)
+    overrides = overrides_from_args(ns)
+    cfg = load_config(ns.config, overrides)
+    return CliArgs(config=cfg, version=False, config_path=ns.config, overrides=overrides)

@@ -96,9 +96,6 @@ _IGNORE_COLS_MSG = "`[[mydumper.ignore-data-columns]]`: ignoring source columns 
 #: ONE table of "accepted but not built" settings.  Order matters: the first matching entry wins,
 #: so more specific prefixes come first.  Remove an entry when its feature lands.
 NOT_BUILT: tuple[NotBuilt, ...] = (
-    NotBuilt("lightning.server-mode",
-             "`lightning.server-mode` (--server-mode) is not built yet: run one import per invocation with --config",
-             when=lambda v, cfg: cfg.lightning.server_mode, fatal=True),
     NotBuilt("routes", "`[[routes]]` extract-table / extract-schema / extract-source: filling a column with the "
                        "source's name is not built yet (the rules route the tables, without the extra column)",
              when=lambda v, cfg: any(r.extract_table or r.extract_schema or r.extract_source for r in cfg.routes)),
@@ -117,19 +114,38 @@ NOT_BUILT: tuple[NotBuilt, ...] = (
 
 # --------------------------------------------------------------------------- entry point
 
-def load_config(path: str | None, overrides: dict[str, object] | None = None) -> Config:
+#: settings of the server process that a server-mode task may not change (upstream's GlobalConfig)
+GLOBAL_ONLY = ("lightning.level", "lightning.file", "lightning.max-size", "lightning.max-days",
+               "lightning.max-backups", "lightning.enable-diagnose-logs", "lightning.status-addr",
+               "lightning.server-mode", "lightning.pprof-port", "lightning.status-token")
+
+
+def load_config(path: str | None, overrides: dict[str, object] | None = None,
+                task: dict[str, Any] | None = None) -> Config:
     """Load the task config from ``path`` (or defaults when ``None``) and apply ``overrides``.
 
     ``overrides`` maps dotted TOML paths to TOML-style values (``{"tidb.port": 4000,
-    "mydumper.filter": ["a.*"]}``) and wins over the file.  Raises :class:`ConfigError` for
-    unknown keys, wrong types and impossible values, and :class:`NotBuiltError` when the
-    config asks for a feature that does not exist yet (e.g. the default ``local`` backend).
+    "mydumper.filter": ["a.*"]}``) and wins over the file.  ``task``: a server-mode task's
+    parsed TOML, which wins over both (upstream: global config, then the task file) but may not
+    set :data:`GLOBAL_ONLY` keys.  Raises :class:`ConfigError` for unknown keys, wrong types
+    and impossible values, and :class:`NotBuiltError` when the config asks for a feature that
+    does not exist yet.
     """
     raw = _read_toml(path) if path else {}
     unknown = _unknown_keys(Config, raw, "")
     if unknown:
         raise ConfigError("config file contained unknown configuration options: " + ", ".join(unknown))
     file_keys = _leaf_keys(Config, raw, "")
+    if task is not None:
+        unknown = _unknown_keys(Config, task, "")
+        if unknown:
+            raise ConfigError("the task contained unknown configuration options: " + ", ".join(unknown))
+        task_keys = _leaf_keys(Config, task, "")
+        bad = [k for k in task_keys if k in GLOBAL_ONLY]
+        if bad:
+            raise ConfigError(f"{', '.join(bad)}: a setting of the server itself, not of a task; "
+                              f"set it when starting tidb-lightning --server-mode")
+        overrides = {**(overrides or {}), **{k: _get_path(task, k) for k in task_keys}}
 
     overrides = dict(overrides or {})
     override_tree: dict[str, Any] = {}
@@ -147,6 +163,7 @@ def load_config(path: str | None, overrides: dict[str, object] | None = None) ->
     cfg.explicit_keys = frozenset(explicit)
     cfg.config_path = path
     _password_from_env(cfg, overrides)
+    cfg.lightning.status_token = cfg.lightning.status_token or os.environ.get(TOKEN_ENV, "")
     adjust(cfg)
     validate(cfg)
     _check_not_built(cfg, explicit, merged)
@@ -155,6 +172,8 @@ def load_config(path: str | None, overrides: dict[str, object] | None = None) ->
 
 #: environment variable holding the target password (never logged, never in redacted())
 PASSWORD_ENV = "TIDB_PASSWORD"
+#: environment variable holding the status server's API token (`lightning.status-token`)
+TOKEN_ENV = "TIDB_LIGHTNING_STATUS_TOKEN"
 
 
 def _password_from_env(cfg: Config, overrides: dict[str, Any]) -> None:

@@ -110,6 +110,7 @@ class LightningConfig:
     status_addr: str = _k("str", "")
     server_mode: bool = _k("bool", False)
     pprof_port: int = _k("int", 0)  # legacy alias of status-addr (":<port>")
+    status_token: str = _k("str", "")  # ours: the HTTP API wants `Authorization: Bearer <token>`
     # task
     check_requirements: bool = _k("bool", True)
     table_concurrency: int = _k("int", 0)  # resolved: tidb -> region_concurrency, else 6
@@ -431,6 +432,8 @@ def _section_dict(obj: Any) -> dict[str, Any]:
         out[f.name.replace("_", "-")] = _value_dict(getattr(obj, f.name))
     if isinstance(obj, TiDBConfig):
         out["password"] = "******"
+    if isinstance(obj, LightningConfig) and obj.status_token:
+        out["status-token"] = "******"
     if isinstance(obj, CheckpointConfig):
         out["dsn"] = _redact_dsn(obj.dsn)
     if isinstance(obj, MydumperConfig):

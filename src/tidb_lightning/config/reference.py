@@ -18,7 +18,7 @@ Generated from `src/tidb_lightning/config/model.py` by
 Keys and defaults follow upstream TiDB Lightning; sizes accept `"64KiB"`-style strings or bytes,
 durations Go syntax (`"5m"`). An unknown key is an error. *Not built yet* marks keys that are
 accepted but whose feature is still missing: setting them explicitly logs a warning saying so
-(or fails, for `server-mode` and backends other than `tidb`).
+(or fails, for backends other than `tidb` and `local`). `status-token` is ours (not upstream).
 """
 
 

@@ -10,7 +10,8 @@ import io
 import logging
 import re
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import pymysql
@@ -27,6 +28,7 @@ from tidb_lightning.parse.csv import CSVParser
 from tidb_lightning.parse.csv_load import LoadBatch, LoadFormat, LoadScanner
 from tidb_lightning.parse.parquet import ParquetReader
 from tidb_lightning.parse.sql import NOT_RESUMING, SQLDumpParser, drop_fields, split_rows
+from tidb_lightning.restore.pause import Pauser
 from tidb_lightning.restore.target import TargetTable
 from tidb_lightning.restore.type_errors import TypeErrors
 
@@ -57,6 +59,7 @@ class ChunkSettings:
     load_format: LoadFormat | None = None  # CSV goes by LOAD DATA in this dialect (local backend)
     data_charset: str = "binary"  # `mydumper.data-character-set`: files converted to UTF-8 unless binary
     invalid_replace: str = "\ufffd"  # `mydumper.data-invalid-char-replace`
+    pauser: Pauser | None = None  # `PUT /pause` holds batches back; None = cannot be paused
 
 
 @dataclass
@@ -137,6 +140,7 @@ class _Run:
     stream: object = None  # the open file; a compressed one tells its progress in raw bytes
     row_units: int | None = None  # Parquet: positions are row numbers, of this many rows
     done_sent: bool = False  # the last batch's progress record already said "chunk done"
+    mark: float = field(default_factory=time.monotonic)  # when the last batch was sent (timings)
 
     @property
     def unit(self) -> str:
@@ -173,6 +177,13 @@ class _Run:
         """On (re)start: report what earlier runs (or attempts) committed, once."""
         self.account(state.pos, max(state.rows - self.counted_rows, 0))
 
+    def gate(self) -> None:
+        """Before each batch: wait while the import is paused; give up when it is stopping."""
+        if self.settings.pauser is not None:
+            self.settings.pauser.wait(self.stop)
+        if self.stop.is_set():
+            raise Cancelled()
+
     def deliver(self, columns, values: bytes, offset: int, end: int, resume: object,
                 rows: Callable[[], list[tuple[bytes, int]]], fields: list | None = None,
                 style: int | None = None, last: bool = False) -> None:
@@ -181,18 +192,19 @@ class _Run:
         the row-by-row retry of `max-error`; `fields`: the CSV rows `values` was built from;
         `style`: the parser already validated the batch for the checksum; `last`: the chunk's
         last batch, whose progress record also marks the chunk done (one commit fewer)."""
-        if self.stop.is_set():
-            raise Cancelled()
+        self.gate()
         c, book = self.chunk, self.settings.checksums
         crcs = why = None
         if book is not None:
             crcs, why = book.crcs(c.table_key, columns, values if fields is None else fields,
                                   f"{c.display} at {self.unit} {offset}", style)
         digest = None if crcs is None else Digest.of(crcs)
+        sent = self._sending()
         try:
             res = self.writer.write(c.target.qualified, columns, values,
                                     where=f"file {c.display} at {self.unit} {offset}",
                                     ledger_sql=self._ledger_sql(end, resume, digest, why, last))
+            self._sent(sent)
         except DataError as e:
             if self.settings.type_errors is None or e.code in (0, 1062):
                 raise
@@ -202,21 +214,32 @@ class _Run:
     def load(self, names, cols, drop, batch: LoadBatch, last: bool) -> str:
         """Send one LOAD DATA batch with its progress record; returns why the server did not
         take it cleanly ("" when it did; then nothing of it was committed)."""
-        if self.stop.is_set():
-            raise Cancelled()
+        self.gate()
         c, book = self.chunk, self.settings.checksums
         where = f"file {c.display} at offset {batch.start}"
         crcs, why = batch.crcs, None
         if book is not None and crcs is None:
             crcs, why = book.crcs(c.table_key, cols, _kept_fields(self._rows_of(batch), drop), where)
         digest = None if crcs is None else Digest.of(crcs)
+        sent = self._sending()
         res, refused = self.writer.load(c.target.qualified, names, self.settings.load_format.clause(batch.crlf),
                                         batch.data, batch.rows, where,
                                         self._ledger_sql(batch.end, None, digest, why, last))
+        self._sent(sent)
         if res is None:
             return refused
         self._committed(res, digest, batch.end, last)
         return ""
+
+    def _sending(self) -> float:
+        """A batch is about to go: the time since the last one was reading and encoding it."""
+        now = time.monotonic()
+        self.progress.timings.encode.observe(now - self.mark)
+        return now
+
+    def _sent(self, since: float) -> None:
+        self.mark = time.monotonic()
+        self.progress.timings.deliver.observe(self.mark - since)
 
     def _committed(self, res, digest: Digest | None, end: int, last: bool) -> None:
         """A batch committed up to `end`: its checksum and its progress count."""

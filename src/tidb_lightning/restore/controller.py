@@ -29,6 +29,7 @@ from tidb_lightning.parse.csv_load import LoadFormat
 from tidb_lightning.parse.schema import quote_ident
 from tidb_lightning.restore.checkpoint import DONE, open_session
 from tidb_lightning.restore import indexes, precheck
+from tidb_lightning.restore.pause import Pauser
 from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, dump_time_zone, import_chunk
 from tidb_lightning.restore.diagnose import differing_columns
 from tidb_lightning.restore.progress import Progress, ProgressLogger
@@ -110,6 +111,7 @@ class _Scheduler:
 class Importer:
     cfg: object
     progress: Progress = field(default_factory=Progress)
+    pauser: Pauser = field(default_factory=Pauser)  # shared with the status server (`PUT /pause`)
     _stop: threading.Event = field(default_factory=threading.Event)
     _errors: list[BaseException] = field(default_factory=list)
     _target_kind: str = ""  # "TiDB" | "MariaDB" | "MySQL", once connected
@@ -317,7 +319,8 @@ class Importer:
             csv_dialect=dialect, load_format=LoadFormat.of(dialect) if self._local else None,
             csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
             type_errors=self._type_errors(session, meta),
-            max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB")
+            max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB",
+            pauser=self.pauser)
         self._storage, self._settings = storage, settings
         workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
@@ -469,6 +472,14 @@ class Importer:
             dbconn.query(meta, ledger.snapshot_sql(snapshots))
         book.before.update(snapshots)
 
+    def chunks_of(self, table: str) -> list[Chunk]:
+        """The table's chunks in this run (empty before its import is planned)."""
+        return self._chunks.get(table, [])
+
+    def status_of(self, table: str) -> int:
+        """The table's checkpoint status (0 with checkpoints off or before they opened)."""
+        return 0 if self._session is None else self._session.status(table)
+
     def _in_zone(self, key: str, query, fn):
         """Run `fn` with the session in the time zone the table's TIMESTAMPs were written in
         (the dump's `SET TIME_ZONE`), so they read back as the dump wrote them."""
@@ -513,9 +524,11 @@ class Importer:
             while (job := sched.next()) is not None:
                 table, (chunk, state) = job
                 try:
+                    self.progress.timings.table_started(chunk.table_key)
                     with llog.task(log, "restore chunk", table=chunk.table_key, file=chunk.display):
                         import_chunk(chunk, storage, settings, writer, self.progress, self._stop, state)
-                    if self.progress.chunk_done(chunk.table_key):
+                    if self.progress.chunk_done(chunk.table_key, (chunk.path, chunk.offset)):
+                        self.progress.timings.table_done(chunk.table_key)
                         st = self.progress.tables[chunk.table_key]
                         llog.kv(log, logging.INFO, "restore table completed", table=chunk.table_key,
                                 rows=st.rows, bytes=st.bytes, duplicates=st.duplicates,

@@ -6,6 +6,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from tidb_lightning.restore.timings import Timings
+
 log = logging.getLogger(__name__)
 
 
@@ -23,12 +25,14 @@ class TableStats:
     chunks_total: int = 0
     started: float = 0.0
     finished: float = 0.0
+    done_chunks: set = field(default_factory=set)  # (path, offset) of the chunks finished
 
 
 @dataclass
 class Progress:
     tables: dict[str, TableStats] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    timings: Timings = field(default_factory=Timings)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_table(self, name: str, total_bytes: int, chunks: int) -> None:
@@ -46,10 +50,11 @@ class Progress:
         with self._lock:
             self.tables[table].skipped += rows
 
-    def chunk_done(self, table: str) -> bool:
-        """Returns True when that was the table's last chunk."""
+    def chunk_done(self, table: str, chunk: tuple[str, int]) -> bool:
+        """Chunk (path, offset) of `table` is in; returns True when that was its last."""
         with self._lock:
             t = self.tables[table]
+            t.done_chunks.add(chunk)
             t.chunks_done += 1
             if t.chunks_done == t.chunks_total:
                 t.finished = time.monotonic()

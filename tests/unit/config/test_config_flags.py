@@ -118,7 +118,7 @@ def test_every_flag_maps_to_its_config_key():
         "--tidb-status", "2", "--pd-urls", "pd", "--importer", "imp", "--sorted-kv-dir", "kv",
         "--no-schema", "--enable-checkpoint=false", "--analyze", "required", "--checksum", "optional",
         "--check-requirements=false", "--ca", "ca", "--cert", "cert", "--key", "key",
-        "--redact-info-log", "--status-addr", ":1", "--server-mode",
+        "--redact-info-log", "--status-addr", ":1", "--server-mode", "--status-token", "tok",
     ])
     assert got == {
         "mydumper.data-source-dir": "dir",
@@ -145,6 +145,7 @@ def test_every_flag_maps_to_its_config_key():
         "security.redact-info-log": True,
         "lightning.status-addr": ":1",
         "lightning.server-mode": True,
+        "lightning.status-token": "tok",
     }
     assert {spec.key for spec in COMMON_FLAGS if spec.key} == set(got)
 
@@ -297,8 +298,7 @@ def test_not_built_via_flags():
     assert parse_cli(["-d", "x"]).config.tikv_importer.backend == "local"  # upstream's default
     with pytest.raises(NotBuiltError, match="--backend importer"):
         parse_cli(["--backend", "importer"])
-    with pytest.raises(NotBuiltError, match="server-mode"):
-        parse_cli(["--backend", "tidb", "--server-mode", "--status-addr", ":8289"])
+    assert parse_cli(["--backend", "tidb", "--server-mode", "--status-addr", ":8289"]).config.lightning.server_mode
     cfg = parse_cli(["--backend", "tidb", "--status-addr", ":8289", "--ca", "/ca.pem", "--checksum", "required"]).config
     text = "\n".join(cfg.not_built)
     assert "status" not in text and "TLS" not in text and "checksum" not in text

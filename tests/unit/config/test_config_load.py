@@ -842,12 +842,25 @@ def test_not_built_messages_are_deduplicated(write):
     assert len(cfg.not_built) == 1
 
 
-def test_server_mode_is_not_built(write):
-    with pytest.raises(NotBuiltError, match="server-mode"):
-        load(write, '[lightning]\nserver-mode = true\nstatus-addr = ":8289"\n')
-    with pytest.raises(ConfigError, match="status-addr") as exc:
+def test_server_mode_needs_a_status_addr(write):
+    assert load(write, '[lightning]\nserver-mode = true\nstatus-addr = ":8289"\n').lightning.server_mode
+    with pytest.raises(ConfigError, match="status-addr"):
         load(write, "[lightning]\nserver-mode = true\n")
-    assert not isinstance(exc.value, NotBuiltError)
+
+
+def test_a_task_starts_from_the_server_config_and_wins_over_it(write):
+    path = write('[lightning]\nserver-mode = true\nstatus-addr = ":8289"\n[tidb]\nhost = "db1"\nport = 3306\n'
+                 '[tikv-importer]\nbackend = "tidb"\n')
+    cfg = load_config(path, {"tidb.user": "admin"},
+                      task={"tidb": {"host": "db2"}, "mydumper": {"data-source-dir": "/d"}})
+    assert (cfg.tidb.host, cfg.tidb.port, cfg.tidb.user) == ("db2", 3306, "admin")
+    assert (cfg.mydumper.data_source_dir, cfg.tikv_importer.backend) == ("/d", "tidb")
+    with pytest.raises(ConfigError, match="lightning.status-addr: a setting of the server"):
+        load_config(path, {}, task={"lightning": {"status-addr": ":1"}})
+    with pytest.raises(ConfigError, match="unknown configuration options: tidb.hots"):
+        load_config(path, {}, task={"tidb": {"hots": "x"}})
+    with pytest.raises(ConfigError, match="tidb.port"):
+        load_config(path, {}, task={"tidb": {"port": "not a port"}})
 
 
 def test_not_built_table_prefixes_are_real_keys():
