@@ -61,7 +61,8 @@ class Api:
     @staticmethod
     def _task_id(request: Request) -> int | None:
         text = request.path_params["id"]
-        return int(text) if text.isdigit() and len(text) < 19 else None
+        value = int(text) if text.isascii() and text.isdigit() and len(text) < 20 else -1
+        return value if 0 <= value < 1 << 63 else None
 
     # ------------------------------------------------------------ endpoints
     async def metrics(self, request: Request) -> Response:

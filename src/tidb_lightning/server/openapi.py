@@ -21,7 +21,7 @@ def _err(description: str) -> dict:
 
 _NOT_SERVER = {"501": _err("not in server mode (`--server-mode`)")}
 _TASK_ID = {"name": "id", "in": "path", "required": True,
-            "schema": {"type": "integer", "format": "int64", "minimum": 0},
+            "schema": {"type": "integer", "format": "int64", "minimum": 0, "maximum": (1 << 63) - 1},
             "description": "a task ID from POST /tasks or GET /tasks"}
 _BAD_ID = {"400": _err("the ID is not a number"), "404": _err("no such task")}
 
@@ -83,6 +83,10 @@ SCHEMAS = {
                                           "enum": ["debug", "info", "warn", "error", "fatal"]}}},
 }
 
+_SET_LEVEL = {"summary": "change the log level (PUT or POST, as upstream)",
+              "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("LogLevel")}}},
+              "responses": {"200": _json("Empty", "changed"), "400": _err("not a level")}}
+
 PATHS = {
     "/tasks": {
         "get": {"summary": "the running task and the queue",
@@ -123,9 +127,8 @@ PATHS = {
                         "responses": {"200": _json("Empty", "resumed")}}},
     "/loglevel": {
         "get": {"summary": "the log level", "responses": {"200": _json("LogLevel", "level")}},
-        "put": {"summary": "change the log level",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("LogLevel")}}},
-                "responses": {"200": _json("Empty", "changed"), "400": _err("not a level")}}},
+        "put": _SET_LEVEL,
+        "post": _SET_LEVEL},
     "/metrics": {"get": {"summary": "Prometheus metrics (namespace lightning)",
                          "responses": {"200": {"description": "text exposition format",
                                                "content": {"text/plain": {"schema": {"type": "string"}}}}}}},

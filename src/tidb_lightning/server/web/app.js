@@ -73,6 +73,7 @@ function renderTasks(list) {
   const badge = $("queue-state");
   badge.textContent = list.paused ? "paused" : list.current !== null ? "running" : "idle";
   badge.className = "badge " + badge.textContent;
+  $("paused-note").hidden = !list.paused;
 }
 
 function renderTables(progress, shownId) {
