@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from tidb_lightning import __version__
+from tidb_lightning import __version__, display
 from tidb_lightning import log as llog
 from tidb_lightning.config import parse_cli
 from tidb_lightning.errors import ConfigError, LightningError
@@ -19,18 +19,6 @@ log = logging.getLogger("tidb_lightning.cli")
 
 def version_text() -> str:
     return f"Release Version: v{__version__}\nGit Commit Hash: None\nPython implementation of TiDB Lightning"
-
-
-def _print_summary(progress) -> None:
-    if not progress.tables:
-        print("no tables to import")
-        return
-    width = max(len(k) for k in progress.tables)
-    print(f"{'table':<{width}}  {'rows':>12}  {'bytes':>14}  {'dups':>6}  {'warnings':>8}  {'skipped':>7}  "
-          f"checksum")
-    for key, t in progress.tables.items():
-        print(f"{key:<{width}}  {t.rows:>12}  {t.bytes:>14}  {t.duplicates:>6}  {t.warnings:>8}  "
-              f"{t.skipped:>7}  {t.checksum or '-'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             api = Api(importer.pauser, single=importer, token=cfg.lightning.status_token)
             status = StatusServer(cfg.lightning.status_addr, api.app())
             status.start()
-        progress = importer.run()
+        with display.live(importer.progress, handler):
+            progress = importer.run()
     except ConfigError as e:
         log.error("tidb lightning encountered error: %s", e)
         print(f"error: {e}", file=sys.stderr)
@@ -102,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, handler_fn)
         if status is not None:
             status.stop()
-    _print_summary(progress)
+    display.print_summary(progress)
     log.info("tidb lightning exit")
     handler.flush()
     print("tidb lightning exit")

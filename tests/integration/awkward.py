@@ -31,6 +31,8 @@ import random
 
 import pymysql
 
+from .conftest import summary_table
+
 VIEWS = ("v_comp",)
 
 _ALL_BYTES = bytes(range(256))
@@ -307,12 +309,10 @@ def show_create_table(conn, db: str, table: str) -> str:
 
 
 def summary(stdout: str, checksum: str = "passed") -> dict[str, tuple[int, int, int, int]]:
-    """The end-of-run table `table rows bytes dups warnings skipped checksum` -> {table: (rows,
-    bytes, dups, warnings)}; every row must have 0 skipped and the given checksum result."""
+    """The end-of-run table -> {table: (rows, bytes, dups, warnings)}; every row must have 0
+    skipped and the given checksum result."""
     out = {}
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 7 and parts[0].startswith("`") and all(p.isdigit() for p in parts[1:6]):
-            assert parts[5] == "0" and parts[6] == checksum, line
-            out[parts[0]] = tuple(int(p) for p in parts[1:5])
+    for table, row in summary_table(stdout).items():
+        assert row["skipped"] == "0" and row["checksum"] == checksum, row
+        out[table] = tuple(int(row[c]) for c in ("rows", "bytes", "dups", "warnings"))
     return out

@@ -52,6 +52,20 @@ def run_ctl(server, *args: str, tmp: Path, config: str | Path | None = None) -> 
     return Run(p.returncode, p.stdout, p.stderr, "")
 
 
+def summary_table(stdout: str) -> dict[str, dict[str, str]]:
+    """The end-of-run table (plain text: `table rows bytes ... checksum` under a header line)
+    -> {table: {column: value}}, read by its header so a new column breaks no test."""
+    out: dict[str, dict[str, str]] = {}
+    columns: list[str] = []
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts[:2] == ["table", "rows"]:
+            columns = parts
+        elif columns and len(parts) == len(columns) and parts[0].startswith("`"):
+            out[parts[0]] = dict(zip(columns, parts))
+    return out
+
+
 def query(conn, sql: str, args=None) -> list[tuple]:
     with conn.cursor() as cur:
         cur.execute(sql, args)

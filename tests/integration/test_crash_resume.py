@@ -27,6 +27,7 @@ import random
 import pytest
 
 from . import crashkit as ck
+from .conftest import summary_table
 
 # (driver, on-duplicate) -> 5 kill instants each: "failpoint@hit" or "time:<seed>"
 PLANS = {
@@ -130,11 +131,9 @@ def test_kill_and_resume(db, task, reference, driver, dup, instant):
     got = ck.fingerprint(db, "crash_db")
     assert got == want, f"after kills {kills} and {len(runs)} restart(s): {got} != clean {want}"
     # the final summary counts the rows earlier runs committed too, once
-    for line in runs[-1].stdout.splitlines():
-        parts = line.split()
-        if parts and parts[0].startswith("`crash_db`.") and len(parts) == 6:
-            table = parts[0].split(".", 1)[1].strip("`")
-            assert int(parts[1]) == got[table][0], (line, got)
+    counted = {name.split(".", 1)[1].strip("`"): int(row["rows"])
+               for name, row in summary_table(runs[-1].stdout).items() if name.startswith("`crash_db`.")}
+    assert all(rows == got[table][0] for table, rows in counted.items()), (counted, got)
 
 
 def test_clean_imports_agree(reference):

@@ -83,6 +83,7 @@ def test_pause_holds_a_running_task_and_resume_finishes_it(mariadb, db, tmp_path
         assert t["state"] == "completed" and rows(db, "sp1") == 1500
         _, progress, _ = srv.call("GET", "/progress/task")
         assert progress["s"] == 2 and progress["t"]["`sp1`.`t`"]["s"] == 2
+        assert progress["t"]["`sp1`.`t`"]["p"] == "done"
     finally:
         srv.stop()
 

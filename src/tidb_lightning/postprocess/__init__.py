@@ -30,17 +30,21 @@ class PostProcessError(Exception):
 
 
 def post_process(table, query: Query, cfg, status: int, set_status: Callable[[int], None],
-                 checksum: Callable[[Query], "Outcome"] | None = None,
+                 step: Callable[[str], None], checksum: Callable[[Query], "Outcome"] | None = None,
                  indexes: Callable[[Query], None] | None = None) -> int:
     """Run the steps after `status` for `table` (a TargetTable); returns the final status.
-    `checksum` compares the table with its source (None: `post-restore.checksum = "off"`);
-    `indexes` builds the indexes taken off for the import (the `local` backend)."""
+    `step(name)` is told before a step runs ("index", "auto-inc", "checksum", "analyze": the
+    table's phase on the live display); `checksum` compares the table with its source (None:
+    `post-restore.checksum = "off"`); `indexes` builds the indexes taken off for the import
+    (the `local` backend)."""
     if status < Status.INDEX_IMPORTED and indexes is not None:
+        step("index")
         with llog.task(log, "build indexes", table=table.qualified):
             indexes(query)  # raises PostProcessError(INDEX_IMPORTED, ...) on a unique-key violation
         status = Status.INDEX_IMPORTED
         set_status(status)
     if status < Status.ALTERED_AUTO_INC:
+        step("auto-inc")
         with llog.task(log, "alter auto-increment", table=table.qualified):
             try:
                 fix_auto_increment(query, table)
@@ -52,13 +56,14 @@ def post_process(table, query: Query, cfg, status: int, set_status: Callable[[in
         status = Status.ALTERED_AUTO_INC
         set_status(status)
     if status < Status.CHECKSUM_SKIPPED:
-        status = _checksum(table, query, cfg.post_restore.checksum, checksum)
+        status = _checksum(table, query, cfg.post_restore.checksum, checksum, step)
         set_status(status)
     if status < Status.ANALYZE_SKIPPED:
         level = cfg.post_restore.analyze
         if level == "off":
             status = Status.ANALYZE_SKIPPED
         else:
+            step("analyze")
             with llog.task(log, "analyze", table=table.qualified):
                 problem = analyze(query, table)
             if problem is None:
@@ -74,9 +79,10 @@ def post_process(table, query: Query, cfg, status: int, set_status: Callable[[in
     return status
 
 
-def _checksum(table, query: Query, level: str, checksum) -> int:
+def _checksum(table, query: Query, level: str, checksum, step: Callable[[str], None]) -> int:
     if level == "off" or checksum is None:
         return Status.CHECKSUM_SKIPPED
+    step("checksum")
     with llog.task(log, "checksum", table=table.qualified):
         outcome = checksum(query)
     if outcome.state == "passed":

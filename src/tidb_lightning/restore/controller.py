@@ -32,7 +32,7 @@ from tidb_lightning.restore import indexes, precheck
 from tidb_lightning.restore.pause import Pauser
 from tidb_lightning.restore.chunk import Cancelled, Chunk, ChunkSettings, dump_time_zone, import_chunk
 from tidb_lightning.restore.diagnose import differing_columns
-from tidb_lightning.restore.progress import Progress, ProgressLogger
+from tidb_lightning.restore.progress import Progress, ProgressLogger, TablePhase, TaskPhase
 from tidb_lightning.restore.schema import SchemaCreator
 from tidb_lightning.restore.post_pool import PostPool
 from tidb_lightning.source import regions
@@ -138,6 +138,15 @@ class Importer:
 
     # ----------------------------------------------------------------- steps
     def run(self) -> Progress:
+        try:
+            self._run()
+        except BaseException:
+            self.progress.enter(TaskPhase.FAILED)
+            raise
+        self.progress.enter(TaskPhase.DONE)
+        return self.progress
+
+    def _run(self) -> None:
         cfg = self.cfg
         if cfg.tikv_importer.backend not in ("tidb", "local"):
             raise ConfigError(f"backend {cfg.tikv_importer.backend!r} is not built yet; use --backend tidb or local")
@@ -194,12 +203,12 @@ class Importer:
             if session is not None:
                 session.close()
             meta.close()
-        return self.progress
 
     def _schema(self, meta, storage, dbs) -> dict[tuple[str, str], TargetTable]:
         cfg = self.cfg
         views = [v for d in dbs for v in d.views]
         existed = {(d.name, name) for d in dbs for name in fetch_tables(meta, d.name)}
+        self.progress.enter(TaskPhase.SCHEMA)
         if not cfg.mydumper.no_schema:
             with llog.task(log, "restore schema"):
                 creator = SchemaCreator(meta, storage, cfg.mydumper.character_set)
@@ -324,6 +333,7 @@ class Importer:
         self._storage, self._settings = storage, settings
         workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
+        self.progress.enter(TaskPhase.IMPORT)
         reporter = ProgressLogger(self.progress, cfg.cron.log_progress)
         reporter.start()
         post = PostPool(cfg.lightning.table_concurrency,
@@ -341,6 +351,7 @@ class Importer:
                         th.join(0.2)
                         if self._stop.is_set():
                             sched.stop()
+                self.progress.enter(TaskPhase.POST_RESTORE)
                 post.finish()
                 if self._errors:
                     raise self._errors[0]
@@ -379,10 +390,12 @@ class Importer:
         """Post-restore steps of one table (auto-increment, checksum, analyze) from `status`."""
         key = target_key(target)
         post_process(target, query, self.cfg, status, lambda st: session.set_status(key, st),
+                     lambda step: self.progress.table_phase(key, TablePhase(step)),
                      None if self.checksums is None else lambda q: self._checksum(key, q),
                      (lambda q: self._build_indexes(target, q)) if self._local else None)
         if self.checksums is None and key in self.progress.tables:
             self.progress.tables[key].checksum = "off"
+        self.progress.table_phase(key, TablePhase.DONE)
 
     def _regions(self, storage, f, dialect: CSVDialect) -> list[tuple[int, int]]:
         """A data file's chunks: a CSV file bigger than `max-region-size` is split where
@@ -524,12 +537,12 @@ class Importer:
             while (job := sched.next()) is not None:
                 table, (chunk, state) = job
                 try:
-                    self.progress.timings.table_started(chunk.table_key)
+                    self.progress.chunk_started(chunk.table_key)
                     with llog.task(log, "restore chunk", table=chunk.table_key, file=chunk.display):
                         import_chunk(chunk, storage, settings, writer, self.progress, self._stop, state)
                     if self.progress.chunk_done(chunk.table_key, (chunk.path, chunk.offset)):
-                        self.progress.timings.table_done(chunk.table_key)
                         st = self.progress.tables[chunk.table_key]
+                        self.progress.timings.table.observe(time.monotonic() - st.started)
                         llog.kv(log, logging.INFO, "restore table completed", table=chunk.table_key,
                                 rows=st.rows, bytes=st.bytes, duplicates=st.duplicates,
                                 warnings=st.warnings)
@@ -548,6 +561,7 @@ class Importer:
 
     def _fail(self, key: str, e: BaseException, sched: _Scheduler, session) -> None:
         """A table failed (a chunk, or its post-restore steps): stop the import, record it."""
+        self.progress.table_phase(key, TablePhase.FAILED)
         if not self._stop.is_set():
             self._errors.append(e)
             self._stop.set()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import threading
-import time
 
 #: upper bounds in seconds: 1 ms to ~17 min, x sqrt(10) apart (upstream: exponential buckets)
 BUCKETS = tuple(round(0.001 * 10 ** (i / 2), 6) for i in range(13))
@@ -39,12 +38,3 @@ class Timings:
         self.encode = Histogram()  # reading and encoding one batch (upstream: per row)
         self.deliver = Histogram()  # sending one batch and committing it
         self.table = Histogram()  # one table's data, first chunk start to last chunk done
-        self._starts: dict[str, float] = {}
-
-    def table_started(self, table: str) -> None:
-        self._starts.setdefault(table, time.monotonic())
-
-    def table_done(self, table: str) -> None:
-        start = self._starts.pop(table, None)
-        if start is not None:
-            self.table.observe(time.monotonic() - start)

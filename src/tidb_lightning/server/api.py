@@ -21,10 +21,11 @@ from starlette.staticfiles import StaticFiles
 
 from tidb_lightning import log as llog
 from tidb_lightning.restore.pause import Pauser
+from tidb_lightning.restore.progress import TaskPhase
 from tidb_lightning.server.metrics import registry_for
 from tidb_lightning.server.openapi import document
 from tidb_lightning.server.shapes import table_checkpoint, task_progress
-from tidb_lightning.server.tasks import RUNNING, TaskQueue, TaskRejected
+from tidb_lightning.server.tasks import COMPLETED, RUNNING, TaskQueue, TaskRejected
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ class Api:
 
     async def progress_task(self, request: Request) -> Response:
         if self.tasks is None:
-            return JSONResponse(task_progress(self.single, RUNNING, ""))
+            state = COMPLETED if self.single.progress.phase is TaskPhase.DONE else RUNNING
+            return JSONResponse(task_progress(self.single, state, ""))
         shown = self.tasks.shown()
         failed = [t for t in self.tasks.finished if t.error]
         message = failed[-1].error if failed else ""

@@ -66,6 +66,8 @@ SCHEMAS = {
                 "properties": {"w": {"type": "integer", "description": "bytes written"},
                                "z": {"type": "integer", "description": "bytes in all"},
                                "s": {"type": "integer", "enum": [0, 1, 2]},
+                               "p": {"type": "string", "description": "ours: pending, import, imported, "
+                                     "index, auto-inc, checksum, analyze, done, failed"},
                                "m": {"type": "string"}}}},
             "s": {"type": "integer", "enum": [0, 1, 2], "description": "0 not started, 1 running, 2 completed"},
             "m": {"type": "string", "description": "the last failed task's error"}}},

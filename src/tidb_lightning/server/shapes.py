@@ -3,24 +3,28 @@ importer's live counters and plan."""
 from __future__ import annotations
 
 from tidb_lightning.checkpoints.model import Status
+from tidb_lightning.restore.progress import TablePhase
 
 NOT_STARTED, RUNNING, COMPLETED = 0, 1, 2
 _TASK_STATE = {"queued": NOT_STARTED, "running": RUNNING}  # finished states: COMPLETED
 
 
 def _table_state(t) -> int:
-    if t.chunks_done == t.chunks_total and t.checksum:
+    if t.phase in (TablePhase.DONE, TablePhase.FAILED):
         return COMPLETED
-    return RUNNING if t.bytes or t.chunks_done else NOT_STARTED
+    return NOT_STARTED if t.phase is TablePhase.PENDING else RUNNING
 
 
 def task_progress(importer, state: str, message: str) -> dict:
-    """`{"t": {table: {"w": written, "z": total, "s": state[, "m": error]}}, "s": .., "m": ..}`."""
+    """`{"t": {table: {"w": written, "z": total, "s": state, "p": phase (ours)[, "m": error]}},
+    "s": .., "m": ..}`."""
     tables = {}
     for name, t in list(importer.progress.tables.items()):
-        tables[name] = {"w": t.bytes, "z": t.total_bytes, "s": _table_state(t)}
+        tables[name] = {"w": t.bytes, "z": t.total_bytes, "s": _table_state(t), "p": str(t.phase)}
         if t.checksum == "mismatch":
             tables[name]["m"] = "checksum mismatch"
+        elif t.phase is TablePhase.FAILED:
+            tables[name]["m"] = "failed (the task's error says why)"
     return {"t": tables, "s": _TASK_STATE.get(state, COMPLETED), "m": message}
 
 

@@ -83,9 +83,9 @@ function renderTables(progress, shownId) {
   for (const [name, t] of Object.entries(progress.t)) {
     const tr = document.createElement("tr");
     tr.dataset.table = name;
-    const states = ["pending", "importing", "done"];
     tr.innerHTML = `<td class="name"></td><td></td><td>${mb(t.w)} / ${mb(t.z)}</td>` +
-      `<td class="table-state">${states[t.s] || t.s}${t.m ? ": " : ""}<span class="m"></span></td>`;
+      `<td class="table-state"><span class="p"></span>${t.m ? ": " : ""}<span class="m"></span></td>`;
+    tr.querySelector(".p").textContent = t.p || ["pending", "importing", "done"][t.s];
     tr.querySelector(".name").textContent = name;
     tr.querySelector(".m").textContent = t.m || "";
     tr.children[1].appendChild(bar(t.s === 2 && t.z === 0 ? 1 : t.w, t.s === 2 && t.z === 0 ? 1 : t.z));
