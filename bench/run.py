@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,12 @@ TABLES = ("sbtest1", "orders")
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run_measured(cmd: list[str]) -> tuple[int, float, int, str]:
@@ -80,6 +87,17 @@ def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Pat
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", backend,
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
                 "--sorted-kv-dir", str(work / "sorted-kv"), "--log-file", str(work / f"{name}.log"), *flags]
+    if name == "lightning-local-watched":  # -nochecksum with the status port scraped 5 times a second
+        status = free_port()
+        script = work / "watched.sh"
+        script.write_text(
+            f"{sys.executable} -m tidb_lightning -d '{sql_dir}' --backend local --tidb-host 127.0.0.1 "
+            f"--tidb-port {port} --tidb-user root --sorted-kv-dir '{work / 'sorted-kv'}' --log-file "
+            f"'{work / (name + '.log')}' --checksum=off --status-addr 127.0.0.1:{status} & pid=$!\n"
+            f"while kill -0 $pid 2>/dev/null; do for p in metrics progress/task tasks; do "
+            f"curl -s -o /dev/null http://127.0.0.1:{status}/$p; done; sleep 0.2; done\n"
+            "wait $pid\n")
+        return ["bash", str(script)]
     if name in ("lightning-csv", "lightning-local-csv", "lightning-local-csv-nochecksum"):
         backend = "local" if "local" in name else "tidb"
         return [sys.executable, "-m", "tidb_lightning", "-d", str(csv_dir), "--backend", backend,

@@ -108,3 +108,42 @@ def test_the_page_submits_watches_pauses_and_shows_errors(mariadb, db, tmp_path)
     finally:
         code, out, err = srv.stop()
     assert code == 0, out + err
+
+
+def test_the_page_shows_a_command_line_import(mariadb, db, tmp_path):
+    """Not server mode: the page has no queue to feed; it shows the import's tables."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_status_server import start, write_dump as one_table
+
+    with db.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS st")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    from .serverkit import free_port
+    port = free_port()
+    proc = start(mariadb, one_table(tmp_path / "d"), tmp_path, port, "restore.before-table-status=sleep:5000")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            wait_for(lambda: _opens(page, f"http://127.0.0.1:{port}/"), "the status port")
+            row = page.locator('#tables tr[data-table="`st`.`t`"]')
+            wait_for(lambda: row.count() and row.locator(".pct").inner_text() == "100.0%", "the table at 100%")
+            assert page.is_hidden("#submit") and page.is_hidden("#tasks-section")
+            assert page.inner_text("#queue-state") in ("running", "done")
+            page.screenshot(path=str(ARTIFACTS / "5-command-line-import.png"), full_page=True)
+            browser.close()
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out + err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _opens(page, url: str) -> bool:
+    try:
+        page.goto(url)
+        return True
+    except Exception:  # noqa: BLE001 - not listening yet
+        time.sleep(0.1)
+        return False

@@ -12,7 +12,11 @@ async function api(method, path, body) {
   const text = await resp.text();
   let data = null;
   try { data = JSON.parse(text); } catch (e) { data = text; }
-  if (!resp.ok) throw new Error((data && data.error) || String(data) || resp.statusText);
+  if (!resp.ok) {
+    const err = new Error((data && data.error) || String(data) || resp.statusText);
+    err.status = resp.status;
+    throw err;
+  }
   return data;
 }
 
@@ -24,7 +28,11 @@ function bar(done, total) {
   return el;
 }
 
-function mb(n) { return (n / 1e6).toFixed(1) + " MB"; }
+function mb(n) {
+  const units = [[1e9, "GB"], [1e6, "MB"], [1e3, "kB"]];
+  for (const [size, unit] of units) if (n >= size) return (n / size).toFixed(1) + " " + unit;
+  return n + " B";
+}
 
 function button(label, action, onClick) {
   const b = document.createElement("button");
@@ -93,9 +101,30 @@ function renderTables(progress, shownId) {
   }
 }
 
+async function refreshSingle() {
+  // not server mode: one import started from the command line; no queue to show or feed
+  $("submit").hidden = true; $("tasks-section").hidden = true;
+  const paused = (await api("GET", "/pause")).paused;
+  const progress = await api("GET", "/progress/task");
+  const badge = $("queue-state");
+  badge.textContent = paused ? "paused" : progress.s === 2 ? "done" : "running";
+  badge.className = "badge " + badge.textContent;
+  $("paused-note").hidden = !paused;
+  renderTables(progress, null);
+  $("tables-title").textContent = "Tables of the import";
+}
+
 async function refresh() {
   try {
-    const list = await api("GET", "/tasks");
+    let list;
+    try {
+      list = await api("GET", "/tasks");
+    } catch (e) {
+      if (e.status !== 501) throw e;
+      await refreshSingle();
+      showBanner("");
+      return;
+    }
     renderTasks(list);
     const progress = await api("GET", "/progress/task");
     const shown = list.current !== null ? list.current :
