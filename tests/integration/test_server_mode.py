@@ -206,6 +206,10 @@ def test_the_token_guards_the_api_but_not_the_page(mariadb, tmp_path):
         status, page, _ = srv.call("GET", "/web/", token="")
         assert status == 200 and "TiDB Lightning" in page
         assert srv.call("GET", "/openapi.json", token="")[0] == 200
+        srv.call("PUT", "/pause")
+        tid = srv.submit(task_toml(write_dump(tmp_path / "d", "stok", rows=5)))
+        shown = srv.call("GET", f"/tasks/{tid}")[1]
+        assert shown["lightning"]["status-token"] == "******"
     finally:
         code, out, err = srv.stop()
     assert "t0k3n" not in out + err + srv.log.read_text()

@@ -23,7 +23,7 @@ from tidb_lightning.storage.s3 import redact
 log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = "queued", "running", "completed", "failed", "cancelled"
-KEEP_FINISHED = 100  # finished tasks remembered for the API and the web page
+KEEP_FINISHED = 20  # finished tasks remembered for the API and the web page (memory stays bounded)
 
 
 class TaskRejected(ValueError):
