@@ -87,7 +87,7 @@ def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Pat
         return [sys.executable, "-m", "tidb_lightning", "-d", str(sql_dir), "--backend", backend,
                 "--tidb-host", "127.0.0.1", "--tidb-port", port, "--tidb-user", "root",
                 "--sorted-kv-dir", str(work / "sorted-kv"), "--log-file", str(work / f"{name}.log"), *flags]
-    if name == "lightning-local-watched":  # -nochecksum with the status port scraped 5 times a second
+    if name == "lightning-local-watched":  # -nochecksum with the status port read as the web page does
         status = free_port()
         script = work / "watched.sh"
         script.write_text(
@@ -95,7 +95,7 @@ def run_tool(name: str, server: MariaDB, sql_dir: Path, csv_dir: Path, work: Pat
             f"--tidb-port {port} --tidb-user root --sorted-kv-dir '{work / 'sorted-kv'}' --log-file "
             f"'{work / (name + '.log')}' --checksum=off --status-addr 127.0.0.1:{status} & pid=$!\n"
             f"while kill -0 $pid 2>/dev/null; do for p in metrics progress/task tasks; do "
-            f"curl -s -o /dev/null http://127.0.0.1:{status}/$p; done; sleep 0.2; done\n"
+            f"curl -s -o /dev/null http://127.0.0.1:{status}/$p; done; sleep 1; done\n"
             "wait $pid\n")
         return ["bash", str(script)]
     if name in ("lightning-csv", "lightning-local-csv", "lightning-local-csv-nochecksum"):

@@ -94,8 +94,15 @@ def test_the_page_submits_watches_pauses_and_shows_errors(mariadb, db, tmp_path)
             page.click("#task-submit")
             page.wait_for_selector("#submit-error:not([hidden])")
             assert "cannot parse task (must be TOML)" in page.inner_text("#submit-error")
-            # ... and a task whose data file is broken fails with the file and offset shown
-            third = submit(page, task_toml(write_dump(tmp_path / "d3", "w3", rows=10, broken=True)))
+            # ... and a task file uploaded, whose data file is broken, fails with the file and offset shown
+            task_file = tmp_path / "task3.toml"
+            task_file.write_text(task_toml(write_dump(tmp_path / "d3", "w3", rows=10, broken=True)))
+            page.fill("#task-toml", "")
+            page.set_input_files("#task-file", str(task_file))
+            page.click("#task-submit")
+            wait_for(lambda: "#" in page.inner_text("#submit-ok") and page.is_visible("#submit-ok")
+                     and str(second) not in page.inner_text("#submit-ok"), "the upload queued")
+            third = int(re.search(r"#(\d+)", page.inner_text("#submit-ok")).group(1))
             wait_for(lambda: page.get_attribute(f"#task-{third}", "data-state") == "failed", "task 3 failed")
             error = page.inner_text(f"#task-{third} .task-error")
             assert "w3.t.000000000.sql" in error and "offset" in error, error
