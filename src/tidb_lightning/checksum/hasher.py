@@ -160,6 +160,7 @@ class TableHasher:
         quoted strings: column by column, one regex per column when its fields are canonical."""
         if self.unsupported:
             raise Unverifiable(self.unsupported)
+        self._plan(columns)  # says which columns the server fills, if any
         width = len(self.forms)
         if any(len(r) != width for r in rows):
             raise Unverifiable(f"a row does not hold {width} values")

@@ -92,15 +92,12 @@ class NotBuilt:
         return key == self.prefix or key.startswith(self.prefix + ".")
 
 
-_IGNORE_COLS_MSG = "`[[mydumper.ignore-data-columns]]`: ignoring source columns is not built yet (the entries are ignored)"
 #: ONE table of "accepted but not built" settings.  Order matters: the first matching entry wins,
 #: so more specific prefixes come first.  Remove an entry when its feature lands.
 NOT_BUILT: tuple[NotBuilt, ...] = (
     NotBuilt("routes", "`[[routes]]` extract-table / extract-schema / extract-source: filling a column with the "
                        "source's name is not built yet (the rules route the tables, without the extra column)",
              when=lambda v, cfg: any(r.extract_table or r.extract_schema or r.extract_source for r in cfg.routes)),
-    NotBuilt("mydumper.ignore-data-columns", _IGNORE_COLS_MSG),
-    NotBuilt("mydumper.ignore-columns", _IGNORE_COLS_MSG),
     NotBuilt("mydumper.column-constants",
              "`[[mydumper.column-constants]]`: column constants are not built yet (the entries are ignored)"),
     NotBuilt("security.redact-info-log",
@@ -741,6 +738,20 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"invalid `mydumper.files[{i}]`: set either `pattern` or `path`, not both")
         if not rule.pattern and not rule.path:
             raise ConfigError(f"invalid `mydumper.files[{i}]`: one of `pattern` or `path` must be set")
+    for i, ig in enumerate(md.ignore_data_columns):
+        name = f"mydumper.ignore-data-columns[{i}]"
+        if ig.table_filter and (ig.db or ig.table):
+            raise ConfigError(f"invalid `{name}`: set either `table-filter` or `db` and `table`, not both")
+        if not ig.table_filter and not (ig.db and ig.table):
+            raise ConfigError(f"invalid `{name}`: name its tables by `db` and `table`, or by `table-filter`")
+        if not ig.columns:
+            raise ConfigError(f"invalid `{name}.columns`: list the columns to leave out")
+        if ig.table_filter:
+            from tidb_lightning.source.filter import TableFilter  # not at the top: it imports config
+            try:
+                TableFilter.parse(ig.table_filter, md.case_sensitive)
+            except (ValueError, ConfigError) as e:
+                raise ConfigError(f"invalid `{name}.table-filter`: {e}") from None
     _validate_csv(cfg)
 
     for key in ("switch-mode", "log-progress", "check-disk-quota"):

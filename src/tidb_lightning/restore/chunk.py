@@ -60,6 +60,7 @@ class ChunkSettings:
     data_charset: str = "binary"  # `mydumper.data-character-set`: files converted to UTF-8 unless binary
     invalid_replace: str = "\ufffd"  # `mydumper.data-invalid-char-replace`
     pauser: Pauser | None = None  # `PUT /pause` holds batches back; None = cannot be paused
+    ignored: dict = field(default_factory=dict)  # table -> source columns left out (ignore-data-columns)
 
 
 @dataclass
@@ -84,33 +85,42 @@ ROW_ID = "_tidb_rowid"
 
 
 def _column_list(target: TargetTable, source_cols, display: str, offset: int,
-                 tidb_target: bool = False):
+                 tidb_target: bool = False, ignored: frozenset = frozenset()):
     """Target column list for a statement: the source's (checked), or the default; plus the
     positions of source values to leave out.
 
     A source column `_tidb_rowid` (TiDB's hidden row id; Dumpling can write it) is kept for
     a TiDB target, which accepts it, and left out with its values for other servers,
-    which have no such column (unless the table really has one).
+    which have no such column (unless the table really has one).  `ignored`: lower-cased
+    source columns left out (`mydumper.ignore-data-columns`), whether the target has them
+    or not; without a column list the source's columns are the table's own.
     """
     if source_cols is None:
-        return (target.insertable if target.has_generated else None), ()
+        if not ignored:
+            return (target.insertable if target.has_generated else None), ()
+        source_cols = target.insertable
     real = {c.name.lower() for c in target.columns}
-    row_id = [i for i, c in enumerate(source_cols) if c.lower() == ROW_ID and ROW_ID not in real]
-    known, unknown = target.resolve([c for i, c in enumerate(source_cols) if i not in row_id])
+
+    def is_row_id(c: str) -> bool:
+        return c.lower() == ROW_ID and ROW_ID not in real
+
+    drop = tuple(i for i, c in enumerate(source_cols)
+                 if c.lower() in ignored or (is_row_id(c) and not tidb_target))
+    kept = [c for i, c in enumerate(source_cols) if i not in drop]
+    known, unknown = target.resolve([c for c in kept if not is_row_id(c)])
     if unknown:
         raise DataSyntaxError(display, offset, f"unknown columns {unknown} for table "
                               f"{target.qualified} (its columns: {[c.name for c in target.columns]})")
-    if row_id and tidb_target:
-        for i in row_id:
-            known.insert(i, source_cols[i])
-        return tuple(known), ()
-    return tuple(known), tuple(row_id)
+    resolved = iter(known)
+    return tuple(c if is_row_id(c) else next(resolved) for c in kept), drop
 
 
-def _note_dropped(display: str, warned: set) -> None:
+def _note_dropped(display: str, warned: set, ignored: frozenset = frozenset()) -> None:
     if ROW_ID not in warned:
         warned.add(ROW_ID)
-        log.info("%s: leaving out column %s and its values: the target is not TiDB", display, ROW_ID)
+        log.info("%s: leaving out the values of %s", display,
+                 "the ignored columns " + ", ".join(sorted(ignored)) if ignored else
+                 f"column {ROW_ID}: the target is not TiDB")
 
 
 def _warn_missing(target: TargetTable, columns, display: str, warned: set) -> None:
@@ -416,16 +426,18 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
                            resume_columns=resume,
                            fast=None if book is None else book.fast_patterns(chunk.table_key))
     warned: set = set()
+    ignored = settings.ignored.get(chunk.table_key, frozenset())
     for batch, last in _with_last(parser.batches()):
         cols, drop = _column_list(chunk.target, batch.columns, chunk.display, batch.start_offset,
-                                  settings.tidb_target)
+                                  settings.tidb_target, ignored)
         if batch.columns is not None:
             _warn_missing(chunk.target, cols, chunk.display, warned)
         values = batch.values
         if drop:
-            _note_dropped(chunk.display, warned)
+            _note_dropped(chunk.display, warned, ignored)
             try:
-                values = drop_fields(values, drop, len(batch.columns), settings.backslash_escapes)
+                width = len(batch.columns if batch.columns is not None else chunk.target.insertable)
+                values = drop_fields(values, drop, width, settings.backslash_escapes)
             except ValueError as e:
                 raise DataSyntaxError(chunk.display, batch.start_offset, str(e)) from None
         run.deliver(cols, values, batch.start_offset, batch.end_offset,
@@ -443,10 +455,11 @@ def _import_parquet(run: _Run, stream, state: ChunkProgress | None) -> None:
     reader = ParquetReader(stream, chunk.display)
     run.row_units = reader.rows
     run.writer.set_time_zone("+00:00" if reader.has_utc else None)
-    cols, drop = _column_list(chunk.target, reader.columns, chunk.display, 0, settings.tidb_target)
+    ignored = settings.ignored.get(chunk.table_key, frozenset())
+    cols, drop = _column_list(chunk.target, reader.columns, chunk.display, 0, settings.tidb_target, ignored)
     _warn_missing(chunk.target, cols, chunk.display, set())
     if drop:
-        _note_dropped(chunk.display, set())
+        _note_dropped(chunk.display, set(), ignored)
     keep = [i for i in range(len(reader.columns)) if i not in drop]
     start = state.pos if state is not None else 0
     for batch, last in _with_last(reader.batches(start, settings.batch_rows, keep)):
@@ -461,14 +474,15 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     parser = CSVParser(stream, settings.csv_dialect, chunk.display, block_size=settings.read_block_size,
                        max_row_size=settings.max_row_size)
     header = parser.read_header()
+    ignored = settings.ignored.get(chunk.table_key, frozenset())
     if header is not None and settings.csv_header_match:
-        cols, drop = _column_list(chunk.target, header, chunk.display, 0, settings.tidb_target)
+        cols, drop = _column_list(chunk.target, header, chunk.display, 0, settings.tidb_target, ignored)
         expected = len(header)
         _warn_missing(chunk.target, cols, chunk.display, set())
         if drop:
-            _note_dropped(chunk.display, set())
+            _note_dropped(chunk.display, set(), ignored)
     else:
-        cols, drop = _column_list(chunk.target, None, chunk.display, 0)
+        cols, drop = _column_list(chunk.target, None, chunk.display, 0, ignored=ignored)
         expected = len(chunk.target.insertable)
     # a region after the file's first starts at a row; the header (read above) is the file's
     pos = state.pos if state is not None else max(chunk.offset, parser.position if header is not None else 0)

@@ -36,6 +36,7 @@ from tidb_lightning.restore.progress import Progress, ProgressLogger, TablePhase
 from tidb_lightning.restore.schema import SchemaCreator
 from tidb_lightning.restore.post_pool import PostPool
 from tidb_lightning.source import regions
+from tidb_lightning.source.ignore import IgnoredColumns
 from tidb_lightning.source.routes import apply_routes
 from tidb_lightning.restore.target import TargetTable, fetch_tables, target_key
 from tidb_lightning.restore.type_errors import TypeErrors
@@ -329,7 +330,7 @@ class Importer:
             csv_header_match=cfg.mydumper.csv.header_schema_match, ledger=session.ledger,
             type_errors=self._type_errors(session, meta),
             max_row_size=max(max_packet, 1 << 20), tidb_target=self._target_kind == "TiDB",
-            pauser=self.pauser)
+            pauser=self.pauser, ignored=self._ignored(wanted))
         self._storage, self._settings = storage, settings
         workers = max(1, min(cfg.lightning.region_concurrency, sum(len(t.chunks) for t in tables)))
         sched = _Scheduler(tables, cfg.lightning.table_concurrency)
@@ -484,6 +485,12 @@ class Importer:
         if ledger is not None and snapshots:
             dbconn.query(meta, ledger.snapshot_sql(snapshots))
         book.before.update(snapshots)
+
+    def _ignored(self, wanted) -> dict[str, frozenset]:
+        """`mydumper.ignore-data-columns`, resolved per table imported."""
+        rules = IgnoredColumns(self.cfg.mydumper.ignore_data_columns, self.cfg.mydumper.case_sensitive)
+        out = {key: rules.of(target.schema, target.name) for key, (target, _) in wanted.items()}
+        return {key: cols for key, cols in out.items() if cols}
 
     def chunks_of(self, table: str) -> list[Chunk]:
         """The table's chunks in this run (empty before its import is planned)."""

@@ -376,6 +376,7 @@ def _sample_sql(s: _Sample, stream, display: str, qualified: str, verb: bytes, b
 def _sample_csv(s: _Sample, cfg, stream, display: str, qualified: str, target: TargetTable | None,
                 dialect, verb: bytes, backslash: bool, tidb_target: bool, cap: int) -> None:
     from tidb_lightning.restore.chunk import _column_list  # the import's own rules
+    from tidb_lightning.source.ignore import IgnoredColumns
 
     parser = CSVParser(stream, dialect, display, block_size=16 * KiB, max_row_size=cap)
     header = parser.read_header()
@@ -386,7 +387,9 @@ def _sample_csv(s: _Sample, cfg, stream, display: str, qualified: str, target: T
         s.csv_checked += 1
         if match:
             try:
-                cols, _ = _column_list(target, header, display, 0, tidb_target)
+                ignored = IgnoredColumns(cfg.mydumper.ignore_data_columns, cfg.mydumper.case_sensitive)
+                cols, _ = _column_list(target, header, display, 0, tidb_target,
+                                       ignored.of(target.schema, target.name))
             except DataSyntaxError as e:
                 s.column_problems.append(f"{display}: {e.message}")
                 return

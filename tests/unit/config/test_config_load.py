@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 
 import pytest
@@ -803,7 +804,7 @@ def test_not_built_is_empty_for_defaults_and_tidb():
         ('[[routes]]\nschema-pattern = "a*"\ntarget-schema = "b"\n[routes.extract-table]\n'
          'table-regexp = "t(.*)"\ntarget-column = "c"\n', {}, "`[[routes]]` extract-table"),
         ("[security]\nredact-info-log = true\n", {}, "log redaction"),
-        ('[[mydumper.ignore-data-columns]]\ndb = "d"\ncolumns = ["a"]\n', {}, "ignoring source columns"),
+        ('[[mydumper.column-constants]]\ndb = "d"\ntable = "t"\n', {}, "column constants"),
     ],
 )
 def test_not_built_messages_for_explicit_settings(write, toml, overrides, needle):
@@ -838,8 +839,19 @@ def test_no_not_built_message_when_the_feature_is_not_asked_for(write, toml):
 
 
 def test_not_built_messages_are_deduplicated(write):
-    cfg = load(write, '[[mydumper.ignore-data-columns]]\ndb = "a"\n[[mydumper.ignore-columns]]\ndb = "b"\n')
+    cfg = load(write, '[[mydumper.column-constants]]\ndb = "a"\n[[mydumper.column-constants]]\ndb = "b"\n')
     assert len(cfg.not_built) == 1
+
+
+@pytest.mark.parametrize(("toml", "needle"), [
+    ('db = "d"\ncolumns = ["a"]', "by `db` and `table`, or by `table-filter`"),
+    ('db = "d"\ntable = "t"\ntable-filter = ["d.*"]\ncolumns = ["a"]', "not both"),
+    ('db = "d"\ntable = "t"', "list the columns"),
+    ('table-filter = ["d.[*"]\ncolumns = ["a"]', "table-filter"),
+])
+def test_ignore_columns_entries_are_checked(write, toml, needle):
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        load(write, f"[[mydumper.ignore-data-columns]]\n{toml}\n")
 
 
 def test_server_mode_needs_a_status_addr(write):
