@@ -91,6 +91,7 @@ def test_ignored_columns_take_their_defaults(lightning, db, tmp_path, backend):
     assert_summary(run, ("full",), "passed")
     assert "ig.csv_head.000000000.csv at offset 13: the data names only some columns (not b, c)" in run.log
     assert "leaving out the values of the ignored columns b, extra" in run.log
+    assert "[colName=c]" in run.log and "[colName=b]" not in run.log  # missing is warned, ignored not
 
 
 @pytest.mark.parametrize("backend", ["tidb", "local"])

@@ -45,7 +45,7 @@ def post_process(table, query: Query, cfg, status: int, set_status: Callable[[in
         set_status(status)
     if status < Status.ALTERED_AUTO_INC:
         step("auto-inc")
-        with llog.task(log, "alter auto-increment", table=table.qualified):
+        with llog.task(log, "alter auto-increment", quiet_start=True, table=table.qualified):
             try:
                 fix_auto_increment(query, table)
             except RetryableTargetError:
@@ -64,7 +64,7 @@ def post_process(table, query: Query, cfg, status: int, set_status: Callable[[in
             status = Status.ANALYZE_SKIPPED
         else:
             step("analyze")
-            with llog.task(log, "analyze", table=table.qualified):
+            with llog.task(log, "analyze", quiet_start=True, table=table.qualified):
                 problem = analyze(query, table)
             if problem is None:
                 status = Status.ANALYZED
@@ -83,7 +83,7 @@ def _checksum(table, query: Query, level: str, checksum, step: Callable[[str], N
     if level == "off" or checksum is None:
         return Status.CHECKSUM_SKIPPED
     step("checksum")
-    with llog.task(log, "checksum", table=table.qualified):
+    with llog.task(log, "checksum", quiet_start=True, table=table.qualified):
         outcome = checksum(query)
     if outcome.state == "passed":
         log.info("%s: checksum passed: %s", table.qualified, outcome.message)

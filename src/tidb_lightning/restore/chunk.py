@@ -123,13 +123,15 @@ def _note_dropped(display: str, warned: set, ignored: frozenset = frozenset()) -
                  f"column {ROW_ID}: the target is not TiDB")
 
 
-def _warn_missing(target: TargetTable, columns, display: str, warned: set) -> None:
+def _warn_missing(target: TargetTable, columns, display: str, warned: set,
+                  ignored: frozenset = frozenset()) -> None:
     """Once per chunk and column list: name the insertable columns the data leaves out
-    (the server fills their defaults), as upstream does."""
+    (the server fills their defaults), as upstream does; not those left out on purpose
+    (`ignored`)."""
     if columns is None or columns in warned:
         return
     warned.add(columns)
-    given = {c.lower() for c in columns}
+    given = {c.lower() for c in columns} | ignored
     for name in target.insertable:
         if name.lower() not in given:
             llog.kv(log, logging.WARNING, "column missing from data file, going to fill with "
@@ -319,8 +321,9 @@ MAX_CHUNK_RETRIES = 6
 
 
 def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progress,
-                 stop: threading.Event, state: ChunkProgress | None = None) -> None:
-    """Import one chunk, starting where `state` (its committed progress) says.
+                 stop: threading.Event, state: ChunkProgress | None = None, known: bool = False) -> None:
+    """Import one chunk, starting where `state` (its committed progress) says; `known`: the
+    caller read it from the ledger in this run (None: nothing committed), else it is read here.
 
     With checkpoints on, a transient failure (server gone, connection reset) is retried with
     backoff: the chunk restarts from the progress committed on the target, so a batch whose
@@ -333,7 +336,7 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
     attempt = 0
     while True:
         try:
-            if state is None and settings.ledger is not None:
+            if state is None and settings.ledger is not None and not known:
                 state = _read_state(settings.ledger, writer, chunk)
             if state is not None:
                 run.account_committed(state)
@@ -363,7 +366,7 @@ def import_chunk(chunk: Chunk, storage, settings: ChunkSettings, writer, progres
             writer.close()
             if stop.wait(delay):
                 raise Cancelled() from None
-            state = None
+            state, known = None, False  # a commit may have landed before the connection died
     if stop.is_set():  # the import failed while our last statement ran: not "completed"
         raise Cancelled()
 
@@ -431,7 +434,7 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
         cols, drop = _column_list(chunk.target, batch.columns, chunk.display, batch.start_offset,
                                   settings.tidb_target, ignored)
         if batch.columns is not None:
-            _warn_missing(chunk.target, cols, chunk.display, warned)
+            _warn_missing(chunk.target, cols, chunk.display, warned, ignored)
         values = batch.values
         if drop:
             _note_dropped(chunk.display, warned, ignored)
@@ -457,7 +460,7 @@ def _import_parquet(run: _Run, stream, state: ChunkProgress | None) -> None:
     run.writer.set_time_zone("+00:00" if reader.has_utc else None)
     ignored = settings.ignored.get(chunk.table_key, frozenset())
     cols, drop = _column_list(chunk.target, reader.columns, chunk.display, 0, settings.tidb_target, ignored)
-    _warn_missing(chunk.target, cols, chunk.display, set())
+    _warn_missing(chunk.target, cols, chunk.display, set(), ignored)
     if drop:
         _note_dropped(chunk.display, set(), ignored)
     keep = [i for i in range(len(reader.columns)) if i not in drop]
@@ -478,7 +481,7 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     if header is not None and settings.csv_header_match:
         cols, drop = _column_list(chunk.target, header, chunk.display, 0, settings.tidb_target, ignored)
         expected = len(header)
-        _warn_missing(chunk.target, cols, chunk.display, set())
+        _warn_missing(chunk.target, cols, chunk.display, set(), ignored)
         if drop:
             _note_dropped(chunk.display, set(), ignored)
     else:

@@ -545,8 +545,11 @@ class Importer:
                 table, (chunk, state) = job
                 try:
                     self.progress.chunk_started(chunk.table_key)
-                    with llog.task(log, "restore chunk", table=chunk.table_key, file=chunk.display):
-                        import_chunk(chunk, storage, settings, writer, self.progress, self._stop, state)
+                    with llog.task(log, "restore chunk", quiet_start=True, table=chunk.table_key,
+                                   file=chunk.display):
+                        # `state` as the plan read it from the ledger (None: nothing committed)
+                        import_chunk(chunk, storage, settings, writer, self.progress, self._stop, state,
+                                     known=True)
                     if self.progress.chunk_done(chunk.table_key, (chunk.path, chunk.offset)):
                         st = self.progress.tables[chunk.table_key]
                         self.progress.timings.table.observe(time.monotonic() - st.started)
