@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import ROOT
 from .serverkit import Server
 
 
