@@ -155,6 +155,11 @@ class _Run:
     mark: float = field(default_factory=time.monotonic)  # when the last batch was sent (timings)
 
     @property
+    def ignored(self) -> frozenset:
+        """The source columns of this chunk's table left out (`ignore-data-columns`)."""
+        return self.settings.ignored.get(self.chunk.table_key, frozenset())
+
+    @property
     def unit(self) -> str:
         return "offset" if self.row_units is None else "row"
 
@@ -429,7 +434,7 @@ def _import_sql(run: _Run, stream, state: ChunkProgress | None) -> None:
                            resume_columns=resume,
                            fast=None if book is None else book.fast_patterns(chunk.table_key))
     warned: set = set()
-    ignored = settings.ignored.get(chunk.table_key, frozenset())
+    ignored = run.ignored
     for batch, last in _with_last(parser.batches()):
         cols, drop = _column_list(chunk.target, batch.columns, chunk.display, batch.start_offset,
                                   settings.tidb_target, ignored)
@@ -458,7 +463,7 @@ def _import_parquet(run: _Run, stream, state: ChunkProgress | None) -> None:
     reader = ParquetReader(stream, chunk.display)
     run.row_units = reader.rows
     run.writer.set_time_zone("+00:00" if reader.has_utc else None)
-    ignored = settings.ignored.get(chunk.table_key, frozenset())
+    ignored = run.ignored
     cols, drop = _column_list(chunk.target, reader.columns, chunk.display, 0, settings.tidb_target, ignored)
     _warn_missing(chunk.target, cols, chunk.display, set(), ignored)
     if drop:
@@ -477,7 +482,7 @@ def _import_csv(run: _Run, stream, state: ChunkProgress | None) -> None:
     parser = CSVParser(stream, settings.csv_dialect, chunk.display, block_size=settings.read_block_size,
                        max_row_size=settings.max_row_size)
     header = parser.read_header()
-    ignored = settings.ignored.get(chunk.table_key, frozenset())
+    ignored = run.ignored
     if header is not None and settings.csv_header_match:
         cols, drop = _column_list(chunk.target, header, chunk.display, 0, settings.tidb_target, ignored)
         expected = len(header)

@@ -69,6 +69,7 @@ from tidb_lightning.parse.csv import CSVParser
 from tidb_lightning.parse.schema import quote_ident
 from tidb_lightning.parse.sql import SQLDumpParser
 from tidb_lightning.restore.target import TargetTable, fetch_tables
+from tidb_lightning.source.ignore import IgnoredColumns
 
 __all__ = ["CheckResult", "PrecheckError", "PASS", "WARN", "FAIL", "REQUIRED_PRIVILEGES",
            "run_prechecks", "render", "enforce", "summary", "check_version", "check_privileges",
@@ -374,9 +375,9 @@ def _sample_sql(s: _Sample, stream, display: str, qualified: str, verb: bytes, b
 
 
 def _sample_csv(s: _Sample, cfg, stream, display: str, qualified: str, target: TargetTable | None,
-                dialect, verb: bytes, backslash: bool, tidb_target: bool, cap: int) -> None:
+                dialect, verb: bytes, backslash: bool, tidb_target: bool, cap: int,
+                ignored: IgnoredColumns) -> None:
     from tidb_lightning.restore.chunk import _column_list  # the import's own rules
-    from tidb_lightning.source.ignore import IgnoredColumns
 
     parser = CSVParser(stream, dialect, display, block_size=16 * KiB, max_row_size=cap)
     header = parser.read_header()
@@ -387,7 +388,6 @@ def _sample_csv(s: _Sample, cfg, stream, display: str, qualified: str, target: T
         s.csv_checked += 1
         if match:
             try:
-                ignored = IgnoredColumns(cfg.mydumper.ignore_data_columns, cfg.mydumper.case_sensitive)
                 cols, _ = _column_list(target, header, display, 0, tidb_target,
                                        ignored.of(target.schema, target.name))
             except DataSyntaxError as e:
@@ -418,6 +418,7 @@ def sample_data(cfg, storage, dbs, existing: dict, *, tidb_target: bool, cap: in
     verb = VERBS.get(cfg.tikv_importer.on_duplicate, VERBS["replace"])
     backslash = "NO_BACKSLASH_ESCAPES" not in cfg.tidb.sql_mode.upper()
     dialect = csv_dialect(cfg.mydumper.csv)
+    ignored = IgnoredColumns(cfg.mydumper.ignore_data_columns, cfg.mydumper.case_sensitive)
     views = {(v.schema, v.name) for d in dbs for v in d.views}
     for d in dbs:
         for t in d.tables:
@@ -438,7 +439,7 @@ def sample_data(cfg, storage, dbs, existing: dict, *, tidb_target: bool, cap: in
                             _sample_sql(s, stream, display, qualified, verb, backslash, cap)
                         else:
                             _sample_csv(s, cfg, stream, display, qualified, target, dialect, verb,
-                                        backslash, tidb_target, cap)
+                                        backslash, tidb_target, cap, ignored)
                 except DataSyntaxError as e:
                     if "larger than" in e.message:
                         s.oversized.append(f"{display} at offset {e.offset}")

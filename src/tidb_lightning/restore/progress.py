@@ -44,12 +44,15 @@ class TableStats:
     warnings: int = 0
     skipped: int = 0  # rows refused by the target and recorded as type errors (max-error)
     checksum: str = ""  # passed | mismatch | skipped | off, once the post-import check ran
-    chunks_done: int = 0
     chunks_total: int = 0
     phase: TablePhase = TablePhase.PENDING
     started: float = 0.0  # its first chunk began
     finished: float = 0.0  # its post-restore steps ended (or it failed)
     done_chunks: set = field(default_factory=set)  # (path, offset) of the chunks finished
+
+    @property
+    def chunks_done(self) -> int:
+        return len(self.done_chunks)
 
     def took(self) -> float | None:
         """Seconds from the start of its import to the end of its post-restore steps."""
@@ -127,7 +130,6 @@ class Progress:
         with self._lock:
             t = self.tables[table]
             t.done_chunks.add(chunk)
-            t.chunks_done += 1
             if t.chunks_done == t.chunks_total:
                 t.phase = TablePhase.IMPORTED
                 return True

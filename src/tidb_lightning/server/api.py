@@ -59,11 +59,13 @@ class Api:
     def _need_tasks(self) -> JSONResponse | None:
         return None if self.tasks is not None else _error("server-mode not enabled", 501)
 
-    @staticmethod
-    def _task_id(request: Request) -> int | None:
+    def _task_id(self, request: Request) -> int | JSONResponse:
+        """The `{id}` of a task route, or the error answer (not server mode, not an int64)."""
+        if (err := self._need_tasks()) is not None:
+            return err
         text = request.path_params["id"]
         value = int(text) if text.isascii() and text.isdigit() and len(text) < 20 else -1
-        return value if 0 <= value < 1 << 63 else None
+        return value if 0 <= value < 1 << 63 else _error("invalid task ID", 400)
 
     # ------------------------------------------------------------ endpoints
     async def metrics(self, request: Request) -> Response:
@@ -139,11 +141,9 @@ class Api:
         return JSONResponse({"id": task.id})
 
     async def task(self, request: Request) -> Response:
-        if (err := self._need_tasks()) is not None:
-            return err
         task_id = self._task_id(request)
-        if task_id is None:
-            return _error("invalid task ID", 400)
+        if not isinstance(task_id, int):
+            return task_id
         task = self.tasks.find(task_id)
         if task is None:
             return _error("task ID not found", 404)
@@ -153,11 +153,9 @@ class Api:
         return JSONResponse({"id": task.id, **task.cfg.to_dict(), "status": task.summary()})
 
     async def task_patch(self, request: Request) -> Response:
-        if (err := self._need_tasks()) is not None:
-            return err
         task_id = self._task_id(request)
-        if task_id is None:
-            return _error("invalid task ID", 400)
+        if not isinstance(task_id, int):
+            return task_id
         action = request.path_params["action"]
         if action not in ("front", "back"):
             return _error("unknown patch action", 400)
